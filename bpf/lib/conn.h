@@ -1,0 +1,92 @@
+/* Connection state kept in the kernel per traced socket: its 4-tuple, role, event
+ * sequence and the capture budget of the current message burst. */
+#ifndef OBI_BPF_CONN_H
+#define OBI_BPF_CONN_H
+
+#include "maps.h"
+
+#define OBI_DIR_NONE 0xff
+
+struct obi_conn_state {
+    struct obi_conn_tuple tuple;
+    struct obi_trace_ctx server_ctx; /* context of the request this server connection serves */
+    __u64 conn_id;
+    __u32 pid;
+    __u32 seq;
+    __u32 msg_captured; /* bytes captured so far in the current burst */
+    __u8 role;
+    __u8 last_dir; /* OBI_DIR_NONE before the first event */
+    __u8 _pad[2];
+};
+
+/* Keyed by the struct sock address. LRU: states of connections whose close we missed age out. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 32768);
+    __type(key, __u64);
+    __type(value, struct obi_conn_state);
+} obi_conns SEC(".maps");
+
+static __always_inline __u32 conn__netns(const struct sock *sk)
+{
+    return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline void conn__v4_mapped(__u8 *dst, __be32 addr)
+{
+    __builtin_memset(dst, 0, 10);
+    dst[10] = 0xff;
+    dst[11] = 0xff;
+    __builtin_memcpy(dst + 12, &addr, 4);
+}
+
+/* Returns 0 for a TCP socket over IPv4/IPv6 (tuple filled), -1 for anything else. */
+static __always_inline int conn__read_tuple(const struct sock *sk, struct obi_conn_tuple *t)
+{
+    __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+    if (family != AF_INET && family != AF_INET6)
+        return -1;
+    __u16 proto = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+    if (proto != IPPROTO_TCP)
+        return -1;
+    t->family = family;
+    t->_pad = 0;
+    t->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+    t->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+    if (family == AF_INET) {
+        conn__v4_mapped(t->local_addr, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
+        conn__v4_mapped(t->remote_addr, BPF_CORE_READ(sk, __sk_common.skc_daddr));
+    } else {
+        BPF_CORE_READ_INTO(&t->local_addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+        BPF_CORE_READ_INTO(&t->remote_addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+    }
+    return 0;
+}
+
+/* Finds the state of a socket, creating it on the first event. NULL when the socket is
+ * not TCP or the map is full. *created tells the caller this is the first event. */
+static __always_inline struct obi_conn_state *conn__get(const struct sock *sk, __u32 pid, bool *created)
+{
+    __u64 key = (__u64)sk;
+    struct obi_conn_state *st = bpf_map_lookup_elem(&obi_conns, &key);
+    *created = false;
+    if (likely(st != NULL))
+        return st;
+
+    struct obi_conn_state fresh = {};
+    if (conn__read_tuple(sk, &fresh.tuple) != 0)
+        return NULL;
+    struct obi_listen_key lk = {.netns = conn__netns(sk), .port = fresh.tuple.local_port};
+    fresh.role = bpf_map_lookup_elem(&obi_listen_ports, &lk) ? OBI_ROLE_SERVER : OBI_ROLE_CLIENT;
+    fresh.last_dir = OBI_DIR_NONE;
+    fresh.pid = pid;
+    fresh.conn_id = bpf_ktime_get_ns() ^ ((__u64)bpf_get_prandom_u32() << 32);
+    if (bpf_map_update_elem(&obi_conns, &key, &fresh, BPF_NOEXIST) != 0 &&
+        bpf_map_lookup_elem(&obi_conns, &key) == NULL)
+        return NULL;
+    stats__inc(OBI_STAT_CONN_CREATED);
+    *created = true;
+    return bpf_map_lookup_elem(&obi_conns, &key);
+}
+
+#endif

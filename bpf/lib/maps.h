@@ -1,0 +1,54 @@
+/* Maps shared by the kernel programs. Every object that includes this file declares the
+ * same maps; the agent loads the process tracker first and hands its map fds to the I/O
+ * backends (bpf_map__reuse_fd), so all programs see one copy. Sizes are bounded. */
+#ifndef OBI_BPF_MAPS_H
+#define OBI_BPF_MAPS_H
+
+#include "common.h"
+
+/* Processes whose sockets are traced, keyed by thread group id (root pid namespace).
+ * Written by user space (discovery) and by the fork handler. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u32);
+    __type(value, struct obi_pid_info);
+} obi_pid_filter SEC(".maps");
+
+/* Listening TCP ports per network namespace (value: number of listening sockets):
+ * a connection whose local port is listed is the server side. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __type(key, struct obi_listen_key);
+    __type(value, __u32);
+} obi_listen_ports SEC(".maps");
+
+/* Process and connection lifecycle events (rare; woken per event). */
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 256 * 1024);
+} obi_ctrl_events SEC(".maps");
+
+/* Socket data events (hot; user space drains on a timer or a byte threshold).
+ * The size is set by the agent before load. */
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 8 * 1024 * 1024);
+} obi_data_events SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, OBI_STAT_COUNT);
+    __type(key, __u32);
+    __type(value, __u64);
+} obi_stats SEC(".maps");
+
+static __always_inline void stats__inc(__u32 idx)
+{
+    __u64 *v = bpf_map_lookup_elem(&obi_stats, &idx);
+    if (v)
+        *v += 1;
+}
+
+#endif

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Process tracker: reports exec to discovery, follows forks of traced processes in the
+ * kernel (a forked worker is traced from its first instruction), and forgets processes
+ * that exit. Owns the maps the I/O backends share. */
+#include "lib/maps.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+static __always_inline void proc__emit(__u8 kind, __u32 pid, __u32 ppid)
+{
+    struct obi_proc_event ev = {.kind = kind, .pid = pid, .ppid = ppid};
+    ev.ts_ns = bpf_ktime_get_ns();
+    bpf_get_current_comm(ev.comm, sizeof(ev.comm));
+    if (bpf_ringbuf_output(&obi_ctrl_events, &ev, sizeof(ev), 0) != 0)
+        stats__inc(OBI_STAT_CTRL_LOST);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(obi_proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+    proc__emit(OBI_EV_PROC_EXEC, BPF_CORE_READ(p, tgid), BPF_CORE_READ(p, real_parent, tgid));
+    return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(obi_proc_fork, struct task_struct *parent, struct task_struct *child)
+{
+    __u32 child_pid = BPF_CORE_READ(child, pid);
+    __u32 child_tgid = BPF_CORE_READ(child, tgid);
+    if (child_pid != child_tgid) /* a new thread, not a new process */
+        return 0;
+    __u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+    struct obi_pid_info *info = bpf_map_lookup_elem(&obi_pid_filter, &parent_tgid);
+    if (!info)
+        return 0;
+    struct obi_pid_info copy = *info;
+    bpf_map_update_elem(&obi_pid_filter, &child_tgid, &copy, BPF_ANY);
+    proc__emit(OBI_EV_PROC_FORK, child_tgid, parent_tgid);
+    return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(obi_proc_exit, struct task_struct *p)
+{
+    __u32 tgid = BPF_CORE_READ(p, tgid);
+    if (!bpf_map_lookup_elem(&obi_pid_filter, &tgid))
+        return 0;
+    if (BPF_CORE_READ(p, signal, live.counter) != 0) /* other threads still run */
+        return 0;
+    bpf_map_delete_elem(&obi_pid_filter, &tgid);
+    proc__emit(OBI_EV_PROC_EXIT, tgid, 0);
+    return 0;
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, the demo and the tests need (idempotent, quiet).
+set -euo pipefail
+[ "$(id -u)" = 0 ] || { echo "install-deps: run as root (apt-get needs it)" >&2; exit 1; }
+
+BUILD_PKGS=(cmake ninja-build pkg-config g++ clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev
+  libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev)
+# Real peers for the integration tests and the benchmark (servers, clients, runtimes).
+TEST_PKGS=(python3-minimal python3-pytest nginx-light curl wrk golang-go default-jdk-headless nodejs procps iproute2)
+
+want=()
+for p in "${BUILD_PKGS[@]}" ${OBI_INSTALL_TEST_DEPS:+"${TEST_PKGS[@]}"}; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || want+=("$p")
+done
+# node comes preinstalled from another source on our machines; do not fight it.
+if command -v node >/dev/null 2>&1; then
+  tmp=(); for p in "${want[@]}"; do [ "$p" = nodejs ] || tmp+=("$p"); done; want=("${tmp[@]+"${tmp[@]}"}")
+fi
+if [ "${#want[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${want[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+fi
