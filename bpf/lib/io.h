@@ -111,7 +111,9 @@ static __noinline int io__handle(const struct sock *sk, __u32 dir, __s64 ret, co
 /* TCP state changes: listening ports (for the server/client role) and connection close. */
 static __always_inline void io__state_change(const struct sock *sk, int oldstate, int newstate)
 {
-    if (newstate == OBI_TCP_LISTEN || oldstate == OBI_TCP_LISTEN) {
+    /* Accepted sockets are cloned from their listener and report LISTEN -> SYN_RECV:
+     * only LISTEN -> CLOSE ends a listener. */
+    if (newstate == OBI_TCP_LISTEN || (oldstate == OBI_TCP_LISTEN && newstate == OBI_TCP_CLOSE)) {
         __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
         if (family != AF_INET && family != AF_INET6)
             return;

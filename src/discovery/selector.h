@@ -17,10 +17,13 @@ namespace obi {
 struct ProcessFacts {
     uint32_t pid = 0;
     uint32_t ppid = 0;
-    std::string exe_path;  // readlink /proc/<pid>/exe ("" if unreadable, e.g. kernel thread)
+    uint32_t tgid = 0;         // thread group (process) id; differs from pid for a thread's /proc entry
+    std::string exe_path;      // readlink /proc/<pid>/exe ("" if unreadable, e.g. kernel thread)
+    bool exe_deleted = false;  // the link ended in " (deleted)" (stripped from exe_path)
     std::string comm;
     std::string cmdline;                 // arguments joined by single spaces
-    std::vector<uint16_t> listen_ports;  // TCP ports the process listens on (v4 and v6)
+    std::vector<uint16_t> listen_ports;  // TCP ports the process listens on (v4 and v6), sorted
+    bool ports_known = false;            // listen_ports was read (reading it is optional: costly)
     std::string language;                // go java nodejs python ruby php dotnet rust cpp generic
     uint64_t start_time_ticks = 0;       // /proc/<pid>/stat field 22: identity across pid reuse
     uint32_t netns = 0;                  // network namespace inode

@@ -75,29 +75,21 @@ std::string Span::name() const
     return n;
 }
 
-std::string Span::server_address() const
-{
-    if (is_client()) return host_header.empty() ? peer : host_header;
-    return host_header.empty() ? host : host_header;
-}
+std::string Span::server_address() const { return host_header.empty() ? host : host_header; }
 
-uint16_t Span::server_port() const
-{
-    if (is_client()) return peer_port;
-    return host_port;
-}
+uint16_t Span::server_port() const { return host_port; }
 
-std::string Span::client_address() const { return is_client() ? host : peer; }
+std::string Span::client_address() const { return peer; }
 
 std::string Span::url_full() const
 {
     std::string out;
-    if (host_header.empty() && peer.empty()) {
+    if (host_header.empty() && host.empty()) {
         out = path;
     } else {
-        std::string host_part = host_header.empty() ? peer : host_header;
+        std::string host_part = host_header.empty() ? host : host_header;
         if (host_part.find(':') != std::string::npos) host_part = "[" + host_part + "]";
-        uint16_t port = host_header.empty() ? peer_port : host_header_port;
+        uint16_t port = host_header.empty() ? host_port : host_header_port;
         out = scheme + "://" + host_part;
         bool default_port = (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
         if (port != 0 && !default_port) out += ":" + std::to_string(port);

@@ -50,10 +50,12 @@ struct Span {
     uint64_t start_ns = 0;          // handler start (equal to request start for kernel spans)
     uint64_t end_ns = 0;            // last byte of the response seen
 
-    // Addresses as text (IPv4 dotted, IPv6 RFC 5952); ports in host order.
-    std::string peer;  // the other side: the client for server spans, the server for client spans
+    // Addresses as text (IPv4 dotted, IPv6 RFC 5952); ports in host order. As in OBI, the
+    // peer is always the client side of the connection and the host the server side, for
+    // server and client spans alike.
+    std::string peer;
     uint16_t peer_port = 0;
-    std::string host;  // this side's address
+    std::string host;
     uint16_t host_port = 0;
     std::string host_header;  // Host header without port ("" when absent)
     uint16_t host_header_port = 0;

@@ -1,0 +1,133 @@
+// Agent::run and the --check report.
+#include "app/agent.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "app/capture_loop.h"
+#include "app/discovery_loop.h"
+#include "conntrack/tracker.h"
+#include "ebpf/kernel_check.h"
+#include "ebpf/tracer.h"
+#include "export/printer/trace_printer.h"
+#include "pipeline/route_stage.h"
+#include "pipeline/span_pipeline.h"
+#include "protocols/http1/conn_handler.h"
+
+namespace obi {
+namespace {
+
+std::optional<ebpf::Backend> forced_backend(const config::Config& cfg)
+{
+    switch (cfg.ebpf.probe_backend) {
+    case config::ProbeBackend::SockTracepoints: return ebpf::Backend::SockTracepoints;
+    case config::ProbeBackend::SyscallTracepoints: return ebpf::Backend::SyscallTracepoints;
+    default: return std::nullopt;
+    }
+}
+
+std::vector<std::unique_ptr<SpanExporter>> make_exporters(const config::Config& cfg, const MonoClock& clock)
+{
+    std::vector<std::unique_ptr<SpanExporter>> out;
+    using TP = config::TracePrinter;
+    printer::Mode mode = printer::Mode::Text;
+    switch (cfg.trace_printer) {
+    case TP::Disabled: break;
+    case TP::Counter: mode = printer::Mode::Counter; break;
+    case TP::Text: mode = printer::Mode::Text; break;
+    case TP::Json: mode = printer::Mode::Json; break;
+    case TP::JsonIndent: mode = printer::Mode::JsonIndent; break;
+    }
+    if (cfg.trace_printer != TP::Disabled) out.push_back(std::make_unique<printer::TracePrinter>(mode, stdout, clock));
+    return out;
+}
+
+uint64_t to_ns(config::Duration d) { return static_cast<uint64_t>(std::max<int64_t>(0, d.count())); }
+
+}  // namespace
+
+int run_check(const config::Config& cfg)
+{
+    ebpf::KernelReport report = ebpf::check_kernel();
+    printf("%s", report.format().c_str());
+    std::string why;
+    auto backend = ebpf::choose_backend(report, forced_backend(cfg), &why);
+    if (backend)
+        printf("probe backend: %s (%s)\n", std::string(ebpf::backend_name(*backend)).c_str(), why.c_str());
+    else
+        printf("probe backend: none (%s)\n", why.c_str());
+    bool ok = !report.fatal() && backend.has_value();
+    printf("%s\n", ok ? "ebpf-instrument can run on this host" : "ebpf-instrument cannot run on this host");
+    return ok ? 0 : 1;
+}
+
+int Agent::run()
+{
+    ebpf::KernelReport report = ebpf::check_kernel();
+    for (const auto& item : report.items) {
+        if (!item.ok && item.required) spdlog::error("{}: {}", item.name, item.detail);
+        else if (!item.ok) spdlog::warn("{}: {}", item.name, item.detail);
+        else spdlog::debug("{}: {}", item.name, item.detail);
+    }
+    if (report.fatal()) {
+        spdlog::error("this host cannot run ebpf-instrument (see above); `ebpf-instrument --check` prints the full report");
+        return 1;
+    }
+    std::string why;
+    auto backend = ebpf::choose_backend(report, forced_backend(cfg_), &why);
+    if (!backend) {
+        spdlog::error("{}", why);
+        return 1;
+    }
+
+    ebpf::TracerOptions topts;
+    topts.backend = *backend;
+    topts.capture_size = cfg_.ebpf.capture_size;
+    topts.ringbuf_size = static_cast<uint32_t>(cfg_.ebpf.ringbuf_size);
+    topts.wakeup_bytes = std::max<uint32_t>(4096, topts.ringbuf_size / 8);
+    std::string error;
+    std::unique_ptr<ebpf::Tracer> tracer = ebpf::Tracer::start(topts, &error);
+    if (!tracer) {
+        spdlog::error("{}", error);
+        return 1;
+    }
+    spdlog::info("probe backend: {} ({})", ebpf::backend_name(*backend), why);
+    for (const auto& p : tracer->attached_programs()) spdlog::debug("attached {}", p);
+
+    MonoClock clock;
+    pipeline::ServiceRegistry registry;
+    pipeline::RouteStage routes(cfg_.routes);
+    pipeline::SpanPipeline spans({cfg_.otel_traces.max_export_batch_size, cfg_.otel_traces.max_queue_size}, registry,
+                                 [&routes](Span& s) { return routes.apply(s); }, make_exporters(cfg_, clock));
+    conntrack::TrackerOptions copts;
+    copts.request_timeout_ns = to_ns(cfg_.ebpf.http_request_timeout);
+    conntrack::ConnTracker tracker(copts, spans, {http1::protocol_def()});
+
+    DiscoveryLoop discovery(cfg_, *tracer, registry, stop_);
+    CaptureLoop capture(*tracer, tracker, spans, registry,
+                        static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.ebpf.batch_timeout).count()),
+                        stop_);
+    if (!discovery.open(&error) || !capture.open(&error)) {
+        spdlog::error("{}", error);
+        return 1;
+    }
+    discovery.initial_scan();
+    spans.start();
+    discovery.start();
+    spdlog::info("ready: instrumenting {} processes", discovery.instrumented());
+
+    capture.run();  // until stop()
+
+    spdlog::info("stopping: detaching probes and flushing spans");
+    discovery.join();
+    spans.shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.shutdown_timeout));
+    tracer.reset();  // detaches every program and frees every map
+    const auto& ps = spans.stats();
+    spdlog::info("stopped: {} spans exported, {} dropped", ps.exported.load(),
+                 ps.dropped_queue.load() + ps.dropped_invalid.load());
+    return 0;
+}
+
+}  // namespace obi

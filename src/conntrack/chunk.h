@@ -1,0 +1,25 @@
+// One socket call as the protocol parsers see it: a byte count, the captured start of
+// the bytes (possibly shorter: the rest is a "hole" of known length) and the last bytes.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "obi_events.h"
+
+namespace obi::conntrack {
+
+enum class Direction : uint8_t { Ingress = OBI_DIR_INGRESS, Egress = OBI_DIR_EGRESS };
+
+struct DataChunk {
+    Direction dir = Direction::Ingress;
+    bool msg_start = false;    // first call of a new direction burst (kernel's view)
+    uint64_t ts_ns = 0;        // CLOCK_MONOTONIC at completion of the call
+    uint32_t tid = 0;
+    uint64_t bytes = 0;        // bytes the call transferred
+    std::string_view captured;  // the first captured.size() <= bytes of them
+    std::string_view tail;      // the last tail.size() (<= 8) bytes of the call, when known
+    const obi_trace_ctx* tctx = nullptr;  // the kernel's trace context on message starts
+};
+
+}  // namespace obi::conntrack

@@ -1,0 +1,196 @@
+// ConnTracker: record dispatch, sequence-gap detection, protocol detection, LRU/idle bounds.
+#include "conntrack/tracker.h"
+
+#include "conntrack/address.h"
+
+namespace obi::conntrack {
+
+ConnTracker::ConnTracker(TrackerOptions opts, SpanSink& sink, std::vector<ProtocolDef> protocols)
+    : opts_(opts), sink_(sink), protocols_(std::move(protocols)), counters_(protocols_.size())
+{
+    conns_.reserve(opts_.max_connections);
+}
+
+ConnTracker::~ConnTracker() = default;
+
+void ConnTracker::on_record(const void* data, size_t size)
+{
+    if (size < 1) return;
+    uint8_t kind = *static_cast<const uint8_t*>(data);
+    if (kind == OBI_EV_DATA && size >= sizeof(obi_data_event)) {
+        on_data(*static_cast<const obi_data_event*>(data), size);
+    } else if (kind == OBI_EV_CLOSE && size >= sizeof(obi_close_event)) {
+        on_close(*static_cast<const obi_close_event*>(data));
+    } else {
+        stats_.malformed++;
+    }
+}
+
+ConnTracker::Connection& ConnTracker::open(const Key& key, const obi_data_event& ev)
+{
+    if (conns_.size() >= opts_.max_connections && !lru_.empty()) {
+        stats_.evicted++;
+        erase(conns_.find(lru_.front()));
+    }
+    stats_.opened++;
+    lru_.push_back(key);
+    Connection& c = conns_[key];
+    c.conn_id = ev.conn_id;
+    c.info.pid = ev.pid;
+    c.info.local_addr = format_address(ev.tuple.local_addr);
+    c.info.remote_addr = format_address(ev.tuple.remote_addr);
+    c.info.local_port = ev.tuple.local_port;
+    c.info.remote_port = ev.tuple.remote_port;
+    c.info.kernel_role = ev.role;
+    c.next_seq = ev.seq;
+    c.lru = std::prev(lru_.end());
+    return c;
+}
+
+void ConnTracker::erase(std::unordered_map<Key, Connection, KeyHash>::iterator it)
+{
+    if (it == conns_.end()) return;
+    lru_.erase(it->second.lru);
+    conns_.erase(it);
+}
+
+namespace {
+constexpr size_t kDecideBytes = 16;   // enough for "OPTIONS " or "HTTP/1.1" and any magic number
+constexpr size_t kMaxProbeChunks = 16;
+}  // namespace
+
+void ConnTracker::detect(Connection& c, const DataChunk& chunk)
+{
+    if (chunk.msg_start && !c.probe.empty()) {  // the previous burst ended undecided
+        c.probe.clear();
+        if (++c.attempts >= opts_.max_detect_attempts) {
+            c.ignored = true;
+            stats_.unclassified++;
+            return;
+        }
+    }
+    if (!chunk.msg_start && c.probe.empty()) return;  // inside a burst whose start we did not see
+    ProbeChunk& p = c.probe.emplace_back();
+    p.chunk = chunk;
+    p.data.assign(chunk.captured);
+    p.tail.assign(chunk.tail);
+    if (chunk.tctx) p.tctx = *chunk.tctx;
+
+    // The burst's first bytes, up to the first uncaptured hole.
+    std::string head;
+    bool hole = false;
+    for (const auto& pc : c.probe) {
+        head += pc.data;
+        if (pc.data.size() < pc.chunk.bytes) {
+            hole = true;
+            break;
+        }
+    }
+    for (size_t i = 0; i < protocols_.size(); i++) {
+        if (head.empty() || !protocols_[i].detect(head, c.probe.front().chunk.dir)) continue;
+        HandlerEnv env{&c.info, &sink_, &resolver_, &counters_[i], opts_.request_timeout_ns, head,
+                       c.probe.front().chunk.dir};
+        c.handler = protocols_[i].create(env);
+        c.protocol = static_cast<int>(i);
+        std::vector<ProbeChunk> replay = std::move(c.probe);
+        c.probe.clear();
+        for (auto& pc : replay) {
+            pc.chunk.captured = pc.data;
+            pc.chunk.tail = pc.tail;
+            pc.chunk.tctx = pc.chunk.tctx ? &pc.tctx : nullptr;
+            c.handler->on_data(pc.chunk);
+        }
+        return;
+    }
+    if (head.size() >= kDecideBytes || hole || c.probe.size() >= kMaxProbeChunks) {
+        c.probe.clear();
+        if (++c.attempts >= opts_.max_detect_attempts) {
+            c.ignored = true;
+            stats_.unclassified++;
+        }
+    }
+}
+
+void ConnTracker::on_data(const obi_data_event& ev, size_t size)
+{
+    stats_.data_events++;
+    size_t captured = ev.captured_len;
+    if (sizeof(obi_data_event) + captured > size || captured > OBI_CAPTURE_MAX || ev.bytes <= 0) {
+        stats_.malformed++;
+        return;
+    }
+    Key key{ev.pid, ev.sock_id};
+    auto it = conns_.find(key);
+    if (it != conns_.end() && it->second.conn_id != ev.conn_id) {  // the socket was reused
+        if (it->second.handler) it->second.handler->on_close(ev.ts_ns);
+        erase(it);
+        it = conns_.end();
+    }
+    Connection* c;
+    if (it == conns_.end()) {
+        c = &open(key, ev);
+    } else {
+        c = &it->second;
+        lru_.splice(lru_.end(), lru_, c->lru);
+    }
+    c->last_ts = ev.ts_ns;
+    bool gap = ev.seq != c->next_seq;
+    c->next_seq = ev.seq + 1;
+    if (c->ignored) return;
+    if (gap) {
+        stats_.gaps++;
+        if (c->handler) c->handler->on_gap();
+    }
+
+    DataChunk chunk;
+    chunk.dir = static_cast<Direction>(ev.direction);
+    chunk.msg_start = ev.flags & OBI_DF_MSG_START;
+    chunk.ts_ns = ev.ts_ns;
+    chunk.tid = ev.tid;
+    chunk.bytes = static_cast<uint64_t>(ev.bytes);
+    chunk.captured = std::string_view(reinterpret_cast<const char*>(ev.data), captured);
+    chunk.tail = std::string_view(reinterpret_cast<const char*>(ev.tail), ev.tail_len <= OBI_TAIL_LEN ? ev.tail_len : 0);
+    chunk.tctx = ev.tctx.valid ? &ev.tctx : nullptr;
+
+    if (c->handler)
+        c->handler->on_data(chunk);
+    else
+        detect(*c, chunk);
+}
+
+void ConnTracker::on_close(const obi_close_event& ev)
+{
+    stats_.close_events++;
+    auto it = conns_.find(Key{ev.pid, ev.sock_id});
+    if (it == conns_.end() || it->second.conn_id != ev.conn_id) return;
+    if (it->second.handler) {
+        if (ev.seq != it->second.next_seq) it->second.handler->on_gap();
+        it->second.handler->on_close(ev.ts_ns);
+    }
+    erase(it);
+}
+
+void ConnTracker::on_timer(uint64_t now_ns)
+{
+    while (!lru_.empty()) {
+        auto it = conns_.find(lru_.front());
+        if (it == conns_.end() || now_ns < it->second.last_ts + opts_.idle_timeout_ns) break;
+        if (it->second.handler) it->second.handler->on_close(now_ns);
+        stats_.expired++;
+        erase(it);
+    }
+    if (opts_.request_timeout_ns == 0) return;
+    for (auto& [key, c] : conns_)
+        if (c.handler) c.handler->on_timer(now_ns);
+}
+
+void ConnTracker::forget_pid(uint32_t pid)
+{
+    for (auto it = conns_.begin(); it != conns_.end();) {
+        auto next = std::next(it);
+        if (it->first.pid == pid) erase(it);
+        it = next;
+    }
+}
+
+}  // namespace obi::conntrack

@@ -1,0 +1,212 @@
+// Tracer: open -> size maps and set rodata -> load -> attach, for the process tracker and
+// the chosen I/O backend; the backend reuses the tracker's maps so all share one state.
+#include "ebpf/tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "obi_events.h"
+#include "proc.skel.h"
+#include "sock_io.skel.h"
+#include "syscall_io.skel.h"
+
+namespace obi::ebpf {
+namespace {
+
+std::string errno_text(int err)
+{
+    err = err < 0 ? -err : err;
+    return std::string(strerror(err)) + " (errno " + std::to_string(err) + ")";
+}
+
+// Makes the I/O object's copy of each shared map point at the process tracker's map.
+int share_maps(bpf_object* from, bpf_object* to)
+{
+    static const char* kShared[] = {"obi_pid_filter", "obi_listen_ports", "obi_ctrl_events", "obi_data_events",
+                                    "obi_stats"};
+    for (const char* name : kShared) {
+        bpf_map* src = bpf_object__find_map_by_name(from, name);
+        bpf_map* dst = bpf_object__find_map_by_name(to, name);
+        if (!src || !dst) return -ENOENT;
+        if (int err = bpf_map__set_max_entries(dst, bpf_map__max_entries(src))) return err;
+        if (int err = bpf_map__reuse_fd(dst, bpf_map__fd(src))) return err;
+    }
+    return 0;
+}
+
+}  // namespace
+
+std::string_view backend_name(Backend b)
+{
+    return b == Backend::SockTracepoints ? "sock_tracepoints" : "syscall_tracepoints";
+}
+
+std::optional<Backend> parse_backend(std::string_view name)
+{
+    if (name == "sock_tracepoints") return Backend::SockTracepoints;
+    if (name == "syscall_tracepoints") return Backend::SyscallTracepoints;
+    return std::nullopt;
+}
+
+std::optional<Backend> choose_backend(const KernelReport& r, std::optional<Backend> forced, std::string* why)
+{
+    if (forced) {
+        bool ok = *forced == Backend::SockTracepoints ? r.sock_tracepoints : r.syscall_tracepoints;
+        if (!ok) {
+            *why = "probe backend " + std::string(backend_name(*forced)) + " was requested but this kernel cannot run it";
+            return std::nullopt;
+        }
+        *why = "requested by configuration";
+        return forced;
+    }
+    if (r.sock_tracepoints) {
+        *why = "socket tracepoints present (cheapest: no cost for non-socket syscalls)";
+        return Backend::SockTracepoints;
+    }
+    if (r.syscall_tracepoints) {
+        *why = "socket tracepoints absent (kernel < 6.3): falling back to syscall tracepoints";
+        return Backend::SyscallTracepoints;
+    }
+    *why = "no probe backend can run on this kernel";
+    return std::nullopt;
+}
+
+std::unique_ptr<Tracer> Tracer::start(const TracerOptions& opts, std::string* error)
+{
+    std::unique_ptr<Tracer> t(new Tracer());
+    t->opts_ = opts;
+    t->ncpus_ = libbpf_num_possible_cpus();
+    if (t->ncpus_ <= 0) t->ncpus_ = 1;
+    if (!t->load(error)) return nullptr;
+    return t;
+}
+
+bool Tracer::load(std::string* error)
+{
+    proc_ = obi_proc::open();
+    if (!proc_) {
+        *error = "cannot open the process tracker BPF object: " + errno_text(errno);
+        return false;
+    }
+    bpf_map__set_max_entries(proc_->maps.obi_data_events, opts_.ringbuf_size);
+    if (int err = obi_proc::load(proc_)) {
+        *error = "cannot load the process tracker into the kernel: " + errno_text(err) +
+                 " (run with OTEL_EBPF_LOG_LEVEL=DEBUG for the verifier log)";
+        return false;
+    }
+    if (int err = obi_proc::attach(proc_)) {
+        *error = "cannot attach the process tracker: " + errno_text(err);
+        return false;
+    }
+    pid_filter_fd_ = bpf_map__fd(proc_->maps.obi_pid_filter);
+    listen_fd_ = bpf_map__fd(proc_->maps.obi_listen_ports);
+    stats_fd_ = bpf_map__fd(proc_->maps.obi_stats);
+    return load_io(error);
+}
+
+bool Tracer::load_io(std::string* error)
+{
+    const char* what = opts_.backend == Backend::SockTracepoints ? "socket tracepoint" : "syscall tracepoint";
+    int err = 0;
+    if (opts_.backend == Backend::SockTracepoints) {
+        sock_ = obi_sock_io::open();
+        if (!sock_) err = -errno;
+        if (!err) {
+            sock_->rodata->obi_capture_size = opts_.capture_size;
+            sock_->rodata->obi_wakeup_bytes = opts_.wakeup_bytes;
+            err = share_maps(proc_->obj, sock_->obj);
+        }
+        if (!err) err = obi_sock_io::load(sock_);
+        if (!err) err = obi_sock_io::attach(sock_);
+    } else {
+        sys_ = obi_syscall_io::open();
+        if (!sys_) err = -errno;
+        if (!err) {
+            sys_->rodata->obi_capture_size = opts_.capture_size;
+            sys_->rodata->obi_wakeup_bytes = opts_.wakeup_bytes;
+            err = share_maps(proc_->obj, sys_->obj);
+        }
+        if (!err) err = obi_syscall_io::load(sys_);
+        if (!err) err = obi_syscall_io::attach(sys_);
+    }
+    if (err) {
+        *error = std::string("cannot load or attach the ") + what + " backend: " + errno_text(err);
+        return false;
+    }
+    return true;
+}
+
+Tracer::~Tracer()
+{
+    if (sock_) obi_sock_io::destroy(sock_);
+    if (sys_) obi_syscall_io::destroy(sys_);
+    if (proc_) obi_proc::destroy(proc_);
+}
+
+bpf_object* Tracer::io_object() const { return sock_ ? sock_->obj : (sys_ ? sys_->obj : nullptr); }
+
+int Tracer::data_ringbuf_fd() const { return bpf_map__fd(proc_->maps.obi_data_events); }
+int Tracer::ctrl_ringbuf_fd() const { return bpf_map__fd(proc_->maps.obi_ctrl_events); }
+
+bool Tracer::trace_pid(uint32_t pid)
+{
+    obi_pid_info info{};
+    return bpf_map_update_elem(pid_filter_fd_, &pid, &info, BPF_ANY) == 0;
+}
+
+void Tracer::untrace_pid(uint32_t pid) { bpf_map_delete_elem(pid_filter_fd_, &pid); }
+
+bool Tracer::is_traced(uint32_t pid) const
+{
+    obi_pid_info info{};
+    return bpf_map_lookup_elem(pid_filter_fd_, &pid, &info) == 0;
+}
+
+void Tracer::add_listen_port(uint32_t netns, uint16_t port)
+{
+    obi_listen_key key{};
+    key.netns = netns;
+    key.port = port;
+    uint32_t count = 0;
+    if (bpf_map_lookup_elem(listen_fd_, &key, &count) == 0) return;  // already known to the kernel
+    count = 1;
+    bpf_map_update_elem(listen_fd_, &key, &count, BPF_NOEXIST);
+}
+
+KernelStats Tracer::read_stats() const
+{
+    KernelStats s;
+    std::vector<uint64_t> values(ncpus_);
+    auto total = [&](uint32_t idx) {
+        uint64_t sum = 0;
+        if (bpf_map_lookup_elem(stats_fd_, &idx, values.data()) == 0)
+            for (uint64_t v : values) sum += v;
+        return sum;
+    };
+    s.data_events = total(OBI_STAT_DATA_EVENTS);
+    s.data_lost = total(OBI_STAT_DATA_LOST);
+    s.ctrl_lost = total(OBI_STAT_CTRL_LOST);
+    s.truncated = total(OBI_STAT_TRUNCATED);
+    s.conns_created = total(OBI_STAT_CONN_CREATED);
+    s.skipped = total(OBI_STAT_SKIPPED);
+    return s;
+}
+
+std::vector<std::string> Tracer::attached_programs() const
+{
+    std::vector<std::string> out;
+    for (bpf_object* obj : {proc_ ? proc_->obj : nullptr, io_object()}) {
+        if (!obj) continue;
+        bpf_program* prog;
+        bpf_object__for_each_program(prog, obj)
+        {
+            out.push_back(std::string(bpf_program__name(prog)) + " (" + bpf_program__section_name(prog) + ")");
+        }
+    }
+    return out;
+}
+
+}  // namespace obi::ebpf

@@ -1,0 +1,104 @@
+// ServiceRegistry implementation; inheritance reads one /proc file once per new child.
+#include "pipeline/service_registry.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+namespace obi::pipeline {
+
+void ServiceRegistry::put(uint32_t pid, ServicePtr svc)
+{
+    std::unique_lock lock(mu_);
+    by_pid_[pid] = std::move(svc);
+    exited_at_.erase(pid);
+}
+
+void ServiceRegistry::remove(uint32_t pid)
+{
+    std::unique_lock lock(mu_);
+    by_pid_.erase(pid);
+    exited_at_.erase(pid);
+}
+
+void ServiceRegistry::mark_exited(uint32_t pid, uint64_t now_ns)
+{
+    std::unique_lock lock(mu_);
+    if (by_pid_.count(pid)) exited_at_[pid] = now_ns;
+}
+
+void ServiceRegistry::purge(uint64_t now_ns, uint64_t linger_ns)
+{
+    std::unique_lock lock(mu_);
+    for (auto it = exited_at_.begin(); it != exited_at_.end();) {
+        if (now_ns >= it->second + linger_ns) {
+            by_pid_.erase(it->first);
+            it = exited_at_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+ServicePtr ServiceRegistry::find(uint32_t pid) const
+{
+    std::shared_lock lock(mu_);
+    auto it = by_pid_.find(pid);
+    return it == by_pid_.end() ? nullptr : it->second;
+}
+
+ServicePtr ServiceRegistry::find_or_inherit(uint32_t pid)
+{
+    if (auto svc = find(pid)) return svc;
+    uint32_t ppid = read_ppid(pid);
+    for (int depth = 0; ppid > 1 && depth < 8; depth++) {
+        if (auto parent = find(ppid)) {
+            auto child = std::make_shared<ServiceInfo>(*parent);
+            child->pid = pid;
+            size_t colon = parent->instance_id.rfind(':');
+            child->instance_id =
+                (colon == std::string::npos ? parent->instance_id : parent->instance_id.substr(0, colon)) + ":" +
+                std::to_string(pid);
+            put(pid, child);
+            return child;
+        }
+        ppid = read_ppid(ppid);
+    }
+    return nullptr;
+}
+
+size_t ServiceRegistry::size() const
+{
+    std::shared_lock lock(mu_);
+    return by_pid_.size();
+}
+
+std::vector<ServicePtr> ServiceRegistry::all() const
+{
+    std::shared_lock lock(mu_);
+    std::vector<ServicePtr> out;
+    out.reserve(by_pid_.size());
+    for (const auto& [pid, svc] : by_pid_) out.push_back(svc);
+    return out;
+}
+
+uint32_t read_ppid(uint32_t pid)
+{
+    std::string path = "/proc/" + std::to_string(pid) + "/stat";
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    const char* rp = strrchr(buf, ')');  // comm may contain spaces and ')'
+    if (!rp || rp[1] != ' ' || !rp[2] || rp[3] != ' ') return 0;
+    return static_cast<uint32_t>(strtoul(rp + 4, nullptr, 10));
+}
+
+}  // namespace obi::pipeline

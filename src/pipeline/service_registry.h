@@ -1,0 +1,38 @@
+// Instrumented services by process id: written by discovery, read by the capture thread
+// for every span. Exited processes linger briefly so their last spans still find them.
+#pragma once
+
+#include <cstdint>
+#include <shared_mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "spans/service.h"
+
+namespace obi::pipeline {
+
+class ServiceRegistry {
+public:
+    void put(uint32_t pid, ServicePtr svc);
+    void remove(uint32_t pid);
+    // The process exited: forget it after `linger_ns` (see purge()).
+    void mark_exited(uint32_t pid, uint64_t now_ns);
+    void purge(uint64_t now_ns, uint64_t linger_ns);
+
+    ServicePtr find(uint32_t pid) const;
+    // A process the kernel traces because its parent is traced, before discovery has
+    // processed its fork: it gets its parent's identity with its own pid.
+    ServicePtr find_or_inherit(uint32_t pid);
+    size_t size() const;
+    std::vector<ServicePtr> all() const;
+
+private:
+    mutable std::shared_mutex mu_;
+    std::unordered_map<uint32_t, ServicePtr> by_pid_;
+    std::unordered_map<uint32_t, uint64_t> exited_at_;
+};
+
+// Parent pid from /proc/<pid>/stat (0 when unknown).
+uint32_t read_ppid(uint32_t pid);
+
+}  // namespace obi::pipeline

@@ -1,0 +1,132 @@
+// SpanPipeline: decoration and filtering on the capture thread, export on its own thread.
+#include "pipeline/span_pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+namespace obi::pipeline {
+
+bool valid_utf8(std::string_view s)
+{
+    size_t i = 0;
+    while (i < s.size()) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+        if (n == 0 || i + n > s.size()) return false;
+        for (size_t k = 1; k < n; k++)
+            if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+        // Overlong forms and surrogates.
+        unsigned char c1 = s[i + 1];
+        if ((n == 2 && c < 0xc2) || (n == 3 && c == 0xe0 && c1 < 0xa0) || (n == 3 && c == 0xed && c1 >= 0xa0) ||
+            (n == 4 && c == 0xf0 && c1 < 0x90) || (n == 4 && (c > 0xf4 || (c == 0xf4 && c1 >= 0x90))))
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+SpanPipeline::SpanPipeline(PipelineOptions opts, ServiceRegistry& registry, RouteFn routes,
+                           std::vector<std::unique_ptr<SpanExporter>> exporters)
+    : opts_(opts), registry_(registry), routes_(std::move(routes)), exporters_(std::move(exporters))
+{
+    batch_.reserve(256);
+}
+
+SpanPipeline::~SpanPipeline() { shutdown(std::chrono::milliseconds(0)); }
+
+void SpanPipeline::emit(Span&& span)
+{
+    stats_.spans.fetch_add(1, std::memory_order_relaxed);
+    if (!valid_utf8(span.method) || !valid_utf8(span.path) || span.end_ns < span.request_start_ns) {
+        stats_.dropped_invalid.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    span.service = registry_.find_or_inherit(span.pid);
+    if (!span.service) {
+        stats_.dropped_unknown.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    if ((routes_ && !routes_(span)) || !span.service->export_traces) {
+        stats_.dropped_ignored.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    batch_.push_back(std::move(span));
+    if (batch_.size() >= opts_.max_batch) flush();
+}
+
+void SpanPipeline::flush()
+{
+    if (batch_.empty()) return;
+    {
+        std::lock_guard lock(mu_);
+        if (queued_spans_ + batch_.size() > opts_.max_queue_spans || stopping_) {
+            stats_.dropped_queue.fetch_add(batch_.size(), std::memory_order_relaxed);
+            batch_.clear();
+            return;
+        }
+        queued_spans_ += batch_.size();
+        queue_.push_back(std::move(batch_));
+    }
+    batch_ = std::vector<Span>();
+    batch_.reserve(256);
+    cv_.notify_one();
+}
+
+size_t SpanPipeline::queued_spans() const
+{
+    std::lock_guard lock(mu_);
+    return queued_spans_;
+}
+
+void SpanPipeline::start()
+{
+    thread_ = std::thread([this] { export_loop(); });
+}
+
+void SpanPipeline::export_loop()
+{
+    std::unique_lock lock(mu_);
+    while (true) {
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) break;  // stopping and drained
+        std::vector<Span> batch = std::move(queue_.front());
+        queue_.pop_front();
+        queued_spans_ -= batch.size();
+        lock.unlock();
+        for (auto& e : exporters_) e->export_spans(batch);
+        stats_.exported.fetch_add(batch.size(), std::memory_order_relaxed);
+        lock.lock();
+    }
+    lock.unlock();
+    for (auto& e : exporters_) e->flush();
+}
+
+void SpanPipeline::shutdown(std::chrono::milliseconds timeout)
+{
+    if (!thread_.joinable()) return;
+    flush();
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    {
+        std::unique_lock lock(mu_);
+        // Let the export thread drain the queue until the deadline, then drop the rest.
+        while (!queue_.empty() && std::chrono::steady_clock::now() < deadline) {
+            lock.unlock();
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            lock.lock();
+        }
+        if (!queue_.empty()) {
+            stats_.dropped_queue.fetch_add(queued_spans_, std::memory_order_relaxed);
+            spdlog::warn("shutdown: {} spans still queued after {} ms were dropped", queued_spans_, timeout.count());
+            queue_.clear();
+            queued_spans_ = 0;
+        }
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+}
+
+}  // namespace obi::pipeline

@@ -1,0 +1,74 @@
+// The stages after parsing: decorate each span (service identity, route), drop what must
+// not be exported, batch on the capture thread, and hand batches to the export thread
+// through a bounded queue (full queue: the batch is dropped and counted, never blocking).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "conntrack/protocol.h"
+#include "export/exporter.h"
+#include "pipeline/service_registry.h"
+
+namespace obi::pipeline {
+
+struct PipelineOptions {
+    size_t max_batch = 4096;          // spans per batch handed to exporters
+    size_t max_queue_spans = 16384;   // spans waiting for the export thread
+};
+
+struct PipelineStats {
+    std::atomic<uint64_t> spans{0};             // spans produced by the parsers
+    std::atomic<uint64_t> exported{0};          // spans handed to exporters
+    std::atomic<uint64_t> dropped_queue{0};     // export queue full
+    std::atomic<uint64_t> dropped_invalid{0};   // invalid UTF-8 method/path, end before start
+    std::atomic<uint64_t> dropped_ignored{0};   // routes.ignored_patterns, service exports
+    std::atomic<uint64_t> dropped_unknown{0};   // process no longer instrumented
+};
+
+// Sets span.route; returns false when the span must not be exported as a trace.
+using RouteFn = std::function<bool(Span&)>;
+
+class SpanPipeline final : public conntrack::SpanSink {
+public:
+    SpanPipeline(PipelineOptions opts, ServiceRegistry& registry, RouteFn routes,
+                 std::vector<std::unique_ptr<SpanExporter>> exporters);
+    ~SpanPipeline() override;
+
+    void emit(Span&& span) override;  // capture thread
+    void flush();                     // capture thread: queue the current batch
+    void start();
+    // Stops the export thread after exporting what is queued, or after `timeout`.
+    void shutdown(std::chrono::milliseconds timeout);
+    const PipelineStats& stats() const { return stats_; }
+    size_t queued_spans() const;
+
+private:
+    void export_loop();
+
+    PipelineOptions opts_;
+    ServiceRegistry& registry_;
+    RouteFn routes_;
+    std::vector<std::unique_ptr<SpanExporter>> exporters_;
+    std::vector<Span> batch_;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::vector<Span>> queue_;
+    size_t queued_spans_ = 0;
+    bool stopping_ = false;
+    std::thread thread_;
+    PipelineStats stats_;
+};
+
+// OBI drops spans whose method or path are not valid UTF-8.
+bool valid_utf8(std::string_view s);
+
+}  // namespace obi::pipeline

@@ -1,0 +1,3 @@
+module obitestapp
+
+go 1.19
