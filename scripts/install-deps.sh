@@ -7,15 +7,17 @@ BUILD_PKGS=(cmake ninja-build pkg-config g++ clang-19 llvm-19 bpftool libbpf-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev)
 # Real peers for the integration tests and the benchmark (servers, clients, runtimes).
-TEST_PKGS=(python3-minimal python3-pytest nginx-light curl wrk golang-go default-jdk-headless nodejs procps iproute2)
+TEST_PKGS=(python3-minimal python3-pytest nginx curl wrk golang-go gcc procps iproute2)
 
 want=()
 for p in "${BUILD_PKGS[@]}" ${OBI_INSTALL_TEST_DEPS:+"${TEST_PKGS[@]}"}; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || want+=("$p")
 done
-# node comes preinstalled from another source on our machines; do not fight it.
-if command -v node >/dev/null 2>&1; then
-  tmp=(); for p in "${want[@]}"; do [ "$p" = nodejs ] || tmp+=("$p"); done; want=("${tmp[@]+"${tmp[@]}"}")
+# Node and a JDK come preinstalled (from other sources) on our machines; install Debian's
+# only where they are missing.
+if [ -n "${OBI_INSTALL_TEST_DEPS:-}" ]; then
+  command -v node >/dev/null 2>&1 || want+=(nodejs)
+  command -v javac >/dev/null 2>&1 || want+=(default-jdk-headless)
 fi
 if [ "${#want[@]}" -gt 0 ]; then
   echo "install-deps: installing ${want[*]}"

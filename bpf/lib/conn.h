@@ -16,7 +16,8 @@ struct obi_conn_state {
     __u32 msg_captured; /* bytes captured so far in the current burst */
     __u8 role;
     __u8 last_dir; /* OBI_DIR_NONE before the first event */
-    __u8 _pad[2];
+    __u8 awaiting_response; /* server side: a request was read, no response started yet */
+    __u8 _pad;
 };
 
 /* Keyed by the struct sock address. LRU: states of connections whose close we missed age out. */

@@ -30,7 +30,7 @@ static __always_inline void io__message_start(struct obi_conn_state *st, __u64 s
         return;
     }
     if (dir == OBI_DIR_EGRESS && st->role == OBI_ROLE_SERVER)
-        tctx__server_response(sock_id, pid_tgid);
+        tctx__server_response(st, sock_id, pid_tgid);
     __builtin_memset(out, 0, sizeof(*out));
 }
 
@@ -150,6 +150,7 @@ static __always_inline void io__state_change(const struct sock *sk, int oldstate
     ce.sock_id = key;
     ce.conn_id = st->conn_id;
     ce.tuple = st->tuple;
+    tctx__server_closed(st);
     bpf_map_delete_elem(&obi_conns, &key);
     if (bpf_ringbuf_output(&obi_data_events, &ce, sizeof(ce), io__wakeup_flag()) != 0)
         stats__inc(OBI_STAT_DATA_LOST);

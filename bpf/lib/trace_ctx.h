@@ -1,6 +1,10 @@
 /* Trace context in the kernel: ids for every request start, and the context of the
  * server request a thread is serving, so that a client call made by that thread is its
- * child (and, later, so a Traceparent header can be written into it at send time). */
+ * child (and, later, so a Traceparent header can be written into it at send time).
+ * Runtimes that move work between threads (Go goroutines, thread pools) break the thread
+ * link; for them the process's in-flight request is used when it is the only one. A
+ * context is used only while its server connection still awaits its response, so a stale
+ * context never becomes a wrong parent. */
 #ifndef OBI_BPF_TRACE_CTX_H
 #define OBI_BPF_TRACE_CTX_H
 
@@ -19,6 +23,20 @@ struct {
     __type(value, struct obi_thread_ctx);
 } obi_thread_ctx SEC(".maps");
 
+/* Per process: the latest server request and how many requests await a response. */
+struct obi_proc_ctx {
+    struct obi_thread_ctx last;
+    __s32 inflight;
+    __u32 _pad;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u32);
+    __type(value, struct obi_proc_ctx);
+} obi_proc_ctx SEC(".maps");
+
 static __always_inline void tctx__random(__u8 *dst, int words)
 {
 #pragma unroll
@@ -28,6 +46,23 @@ static __always_inline void tctx__random(__u8 *dst, int words)
             __builtin_memcpy(dst + 4 * i, &r, 4);
         }
     }
+}
+
+static __always_inline void tctx__inflight_add(__u32 pid, __s32 delta, const struct obi_thread_ctx *latest)
+{
+    struct obi_proc_ctx *pc = bpf_map_lookup_elem(&obi_proc_ctx, &pid);
+    if (!pc) {
+        if (!latest)
+            return;
+        struct obi_proc_ctx fresh = {.last = *latest, .inflight = delta > 0 ? delta : 0};
+        bpf_map_update_elem(&obi_proc_ctx, &pid, &fresh, BPF_ANY);
+        return;
+    }
+    if (latest)
+        pc->last = *latest;
+    __sync_fetch_and_add(&pc->inflight, delta);
+    if (pc->inflight < 0)
+        pc->inflight = 0;
 }
 
 /* A request arrived on a server connection: new trace, new span, remembered for the thread. */
@@ -42,24 +77,57 @@ static __always_inline void tctx__server_request(struct obi_conn_state *st, __u6
     st->server_ctx = *out;
     struct obi_thread_ctx tc = {.ctx = *out, .sock_id = sock_id};
     bpf_map_update_elem(&obi_thread_ctx, &pid_tgid, &tc, BPF_ANY);
+    tctx__inflight_add(pid_tgid >> 32, st->awaiting_response ? 0 : 1, &tc);
+    st->awaiting_response = 1;
 }
 
 /* The server answers: the thread is no longer serving that request. */
-static __always_inline void tctx__server_response(__u64 sock_id, __u64 pid_tgid)
+static __always_inline void tctx__server_response(struct obi_conn_state *st, __u64 sock_id, __u64 pid_tgid)
 {
     struct obi_thread_ctx *tc = bpf_map_lookup_elem(&obi_thread_ctx, &pid_tgid);
     if (tc && tc->sock_id == sock_id)
         bpf_map_delete_elem(&obi_thread_ctx, &pid_tgid);
+    if (st->awaiting_response) {
+        st->awaiting_response = 0;
+        tctx__inflight_add(pid_tgid >> 32, -1, NULL);
+    }
 }
 
-/* A request leaves on a client connection: a child of the thread's server request, if any. */
+/* A server connection closed while its request awaited a response. */
+static __always_inline void tctx__server_closed(struct obi_conn_state *st)
+{
+    if (st->awaiting_response) {
+        st->awaiting_response = 0;
+        tctx__inflight_add(st->pid, -1, NULL);
+    }
+}
+
+/* Is this server request still being served (its connection awaits the response)? */
+static __always_inline bool tctx__still_serving(const struct obi_thread_ctx *tc)
+{
+    __u64 key = tc->sock_id;
+    struct obi_conn_state *st = bpf_map_lookup_elem(&obi_conns, &key);
+    return st && st->awaiting_response &&
+           __builtin_memcmp(st->server_ctx.span_id, tc->ctx.span_id, sizeof(tc->ctx.span_id)) == 0;
+}
+
+/* A request leaves on a client connection: a child of the server request being served. */
 static __always_inline void tctx__client_request(__u64 pid_tgid, struct obi_trace_ctx *out)
 {
+    const struct obi_thread_ctx *parent = NULL;
     struct obi_thread_ctx *tc = bpf_map_lookup_elem(&obi_thread_ctx, &pid_tgid);
-    if (tc) {
-        __builtin_memcpy(out->trace_id, tc->ctx.trace_id, sizeof(out->trace_id));
-        __builtin_memcpy(out->parent_span_id, tc->ctx.span_id, sizeof(out->parent_span_id));
-        out->flags = tc->ctx.flags;
+    if (tc && tctx__still_serving(tc)) {
+        parent = tc;
+    } else {
+        __u32 pid = pid_tgid >> 32;
+        struct obi_proc_ctx *pc = bpf_map_lookup_elem(&obi_proc_ctx, &pid);
+        if (pc && pc->inflight == 1 && tctx__still_serving(&pc->last))
+            parent = &pc->last;
+    }
+    if (parent) {
+        __builtin_memcpy(out->trace_id, parent->ctx.trace_id, sizeof(out->trace_id));
+        __builtin_memcpy(out->parent_span_id, parent->ctx.span_id, sizeof(out->parent_span_id));
+        out->flags = parent->ctx.flags;
     } else {
         tctx__random(out->trace_id, 4);
         __builtin_memset(out->parent_span_id, 0, sizeof(out->parent_span_id));

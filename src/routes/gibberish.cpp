@@ -18,9 +18,28 @@ inline bool is_letter(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+// Web vocabulary the English bigram model scores low (file extensions, protocol names):
+// never gibberish, so "/index.html" keeps its route.
+bool is_web_token(std::string_view run)
+{
+    static constexpr std::string_view kTokens[] = {
+        "html", "xhtml", "json", "jsonp", "yaml", "woff", "woff2", "webp", "webm", "mpeg", "jpeg", "tiff", "svgz",
+        "http", "https", "grpc", "oauth", "oidc", "ldap", "smtp", "imap", "mqtt", "rpc", "xml", "csv", "tsv",
+        "pdf", "png", "gif", "svg", "ico", "ttf", "otf", "mjs", "cjs", "jsx", "tsx", "scss", "less", "wasm",
+        "aspx", "ashx", "jsp", "php", "cgi", "fcgi", "htm", "txt", "md", "rss", "atom", "ndjson", "protobuf"};
+    if (run.size() > 8) return false;
+    char lower[8];
+    for (size_t i = 0; i < run.size(); i++) lower[i] = static_cast<char>(run[i] | 0x20);
+    std::string_view l(lower, run.size());
+    for (auto t : kTokens)
+        if (t == l) return true;
+    return false;
+}
+
 bool run_is_gibberish(std::string_view run)
 {
-    return run.size() >= kGibberishMinWordLen && gibberish_score_milli(run) < kGibberishThresholdMilli;
+    return run.size() >= kGibberishMinWordLen && !is_web_token(run) &&
+           gibberish_score_milli(run) < kGibberishThresholdMilli;
 }
 
 }  // namespace

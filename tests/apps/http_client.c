@@ -108,8 +108,8 @@ static int read_response(struct conn *c, long *body) {
 
 static int get(struct conn *c, const char *host, const char *port, const char *path, const char *extra) {
     char req[4096];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: obi-c-client\r\n%s%s\r\n", path, host,
-                     port, extra ? extra : "", extra ? "\r\n" : "");
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: obi-c-client\r\n%s%s\r\n",
+                     path, host, port, extra ? extra : "", extra ? "\r\n" : "");
     if (n <= 0 || (size_t)n >= sizeof req) return -1;
     for (int off = 0; off < n;) {
         ssize_t w = send(c->fd, req + off, (size_t)(n - off), 0);

@@ -43,6 +43,9 @@ def pytest_runtest_makereport(item, call):
     if rep.failed and rep.when in ("setup", "call"):
         for agent in harness.ACTIVE_AGENTS:
             rep.sections.append(("agent %s" % agent.name, agent.logs()))
+        for srv in list(launch._live):  # servers that wrote to stderr or died
+            if srv.proc.poll() is not None or os.path.getsize(srv.stderr_path) > 0:
+                rep.sections.append(("server %s (exit %s)" % (srv.name, srv.proc.returncode), srv.logs(2000)))
 
 
 def pytest_terminal_summary(terminalreporter):

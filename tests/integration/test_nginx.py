@@ -60,8 +60,9 @@ def test_static_page_sendfile(agent, nginx1):
     r, span = request_span(agent, nginx1, "/index.html")
     size = os.path.getsize(INDEX_HTML)
     assert (r.status, len(r.body)) == (200, size)
-    assert span["name"] == "GET /index.html"
-    assert sattr(span, "http.response.body.size") == size
+    assert sattr(span, "url.path") == "/index.html"
+    assert span["name"] == "GET " + sattr(span, "http.route")  # the heuristic's verdict on "index.html" varies
+    assert sattr(span, "http.response.body.size") == size  # headers by writev, the body by sendfile
 
 
 def test_api_and_errors(agent, nginx1):

@@ -104,7 +104,7 @@ private:
     uint32_t burst_captured_ = 0;
 };
 
-struct Fixture : ::testing::Test {
+struct ConnTrackHttp1 : ::testing::Test {
     Collect sink;
     TrackerOptions opts;
     std::unique_ptr<ConnTracker> tracker;
@@ -130,7 +130,7 @@ obi_trace_ctx kctx(uint8_t trace_seed, uint8_t span_seed, uint8_t parent_seed = 
 
 }  // namespace
 
-TEST_F(Fixture, ServerKeepAliveProducesOneSpanPerRequest)
+TEST_F(ConnTrackHttp1, ServerKeepAliveProducesOneSpanPerRequest)
 {
     FakeConn c(*tracker, 100, 0xabc, OBI_ROLE_SERVER);
     for (int i = 0; i < 50; i++) {
@@ -159,7 +159,7 @@ TEST_F(Fixture, ServerKeepAliveProducesOneSpanPerRequest)
     EXPECT_EQ(counters().parse_errors, 0u);
 }
 
-TEST_F(Fixture, TimestampsAreFirstRequestByteAndLastResponseByte)
+TEST_F(ConnTrackHttp1, TimestampsAreFirstRequestByteAndLastResponseByte)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER);
     c.in(kGet.substr(0, 10));
@@ -173,7 +173,7 @@ TEST_F(Fixture, TimestampsAreFirstRequestByteAndLastResponseByte)
     EXPECT_EQ(sink.spans[0].end_ns, last);
 }
 
-TEST_F(Fixture, HeadSplitIntoManyReads)
+TEST_F(ConnTrackHttp1, HeadSplitIntoManyReads)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER);
     for (char ch : kGet) c.in(std::string(1, ch));
@@ -182,7 +182,7 @@ TEST_F(Fixture, HeadSplitIntoManyReads)
     EXPECT_EQ(sink.spans[0].path, "/users/42");
 }
 
-TEST_F(Fixture, PipelinedRequestsInOneReadAndResponsesInOneWrite)
+TEST_F(ConnTrackHttp1, PipelinedRequestsInOneReadAndResponsesInOneWrite)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER);
     c.in("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nPOST /c HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc");
@@ -200,7 +200,7 @@ TEST_F(Fixture, PipelinedRequestsInOneReadAndResponsesInOneWrite)
     EXPECT_NE(sink.spans[0].span_id, sink.spans[1].span_id);
 }
 
-TEST_F(Fixture, LargeBodiesAreCountedNotCaptured)
+TEST_F(ConnTrackHttp1, LargeBodiesAreCountedNotCaptured)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER, 256);
     std::string head = "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n";
@@ -217,7 +217,7 @@ TEST_F(Fixture, LargeBodiesAreCountedNotCaptured)
     EXPECT_EQ(sink.spans[1].path, "/next");
 }
 
-TEST_F(Fixture, ChunkedResponseFullyCaptured)
+TEST_F(ConnTrackHttp1, ChunkedResponseFullyCaptured)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER);
     c.in(kGet);
@@ -229,7 +229,7 @@ TEST_F(Fixture, ChunkedResponseFullyCaptured)
     EXPECT_EQ(sink.spans[0].response_body_size, 11);
 }
 
-TEST_F(Fixture, ChunkedResponseEndSeenOnlyInTheWriteTail)
+TEST_F(ConnTrackHttp1, ChunkedResponseEndSeenOnlyInTheWriteTail)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER, 128);
     c.in(kGet);
@@ -243,7 +243,7 @@ TEST_F(Fixture, ChunkedResponseEndSeenOnlyInTheWriteTail)
     EXPECT_EQ(sink.spans[0].status, 200);
 }
 
-TEST_F(Fixture, ResponseUntilCloseEndsAtLastByteNotAtClose)
+TEST_F(ConnTrackHttp1, ResponseUntilCloseEndsAtLastByteNotAtClose)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER);
     c.in("GET /old HTTP/1.0\r\n\r\n");
@@ -256,7 +256,7 @@ TEST_F(Fixture, ResponseUntilCloseEndsAtLastByteNotAtClose)
     EXPECT_EQ(sink.spans[0].response_body_size, 10);
 }
 
-TEST_F(Fixture, ExpectContinue)
+TEST_F(ConnTrackHttp1, ExpectContinue)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER);
     auto k1 = kctx(1, 50), k2 = kctx(2, 60);
@@ -277,7 +277,7 @@ TEST_F(Fixture, ExpectContinue)
     EXPECT_EQ(sink.spans[1].parent_span_id, sink.spans[0].span_id);
 }
 
-TEST_F(Fixture, UpgradeStopsParsing)
+TEST_F(ConnTrackHttp1, UpgradeStopsParsing)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER);
     c.in("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
@@ -289,7 +289,7 @@ TEST_F(Fixture, UpgradeStopsParsing)
     EXPECT_EQ(counters().parse_errors, 0u);
 }
 
-TEST_F(Fixture, LostEventsResynchroniseAtNextRequest)
+TEST_F(ConnTrackHttp1, LostEventsResynchroniseAtNextRequest)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER);
     c.in(kGet);
@@ -301,7 +301,7 @@ TEST_F(Fixture, LostEventsResynchroniseAtNextRequest)
     EXPECT_EQ(counters().lost_sync, 1u);
 }
 
-TEST_F(Fixture, CloseMidRequestDropsIt)
+TEST_F(ConnTrackHttp1, CloseMidRequestDropsIt)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER);
     c.in(kGet);
@@ -311,7 +311,7 @@ TEST_F(Fixture, CloseMidRequestDropsIt)
     EXPECT_EQ(tracker->size(), 0u);
 }
 
-TEST_F(Fixture, RequestTimeoutGives408)
+TEST_F(ConnTrackHttp1, RequestTimeoutGives408)
 {
     opts.request_timeout_ns = 5000000000ull;
     make();
@@ -324,7 +324,7 @@ TEST_F(Fixture, RequestTimeoutGives408)
     EXPECT_EQ(sink.spans[0].status, 408);
 }
 
-TEST_F(Fixture, MidStreamStartIsIgnoredUntilAHead)
+TEST_F(ConnTrackHttp1, MidStreamStartIsIgnoredUntilAHead)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER);
     c.out("rest of a body from before the agent started");  // not HTTP: not classified
@@ -333,7 +333,7 @@ TEST_F(Fixture, MidStreamStartIsIgnoredUntilAHead)
     ASSERT_EQ(sink.spans.size(), 1u);
 }
 
-TEST_F(Fixture, NonHttpConnectionsAreGivenUp)
+TEST_F(ConnTrackHttp1, NonHttpConnectionsAreGivenUp)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_CLIENT);
     for (int i = 0; i < 10; i++) {
@@ -344,7 +344,7 @@ TEST_F(Fixture, NonHttpConnectionsAreGivenUp)
     EXPECT_EQ(tracker->stats().unclassified, 1u);
 }
 
-TEST_F(Fixture, ClientSpanWithKernelParent)
+TEST_F(ConnTrackHttp1, ClientSpanWithKernelParent)
 {
     FakeConn srv(*tracker, 7, 1, OBI_ROLE_SERVER);
     auto ks = kctx(10, 20);
@@ -367,7 +367,7 @@ TEST_F(Fixture, ClientSpanWithKernelParent)
     EXPECT_EQ(client.status_code(), StatusCode::Error);
 }
 
-TEST_F(Fixture, ClientOwnTraceparentWins)
+TEST_F(ConnTrackHttp1, ClientOwnTraceparentWins)
 {
     FakeConn cl(*tracker, 7, 2, OBI_ROLE_CLIENT);
     auto kc = kctx(10, 30);
@@ -378,7 +378,7 @@ TEST_F(Fixture, ClientOwnTraceparentWins)
     EXPECT_EQ(sink.spans[0].span_id.hex(), "2222222222222222");
 }
 
-TEST_F(Fixture, HeadResponseHasNoBody)
+TEST_F(ConnTrackHttp1, HeadResponseHasNoBody)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER);
     c.in("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -390,7 +390,7 @@ TEST_F(Fixture, HeadResponseHasNoBody)
     EXPECT_EQ(sink.spans[0].response_body_size, 0);
 }
 
-TEST_F(Fixture, HeadLargerThanCaptureKeepsRequestLine)
+TEST_F(ConnTrackHttp1, HeadLargerThanCaptureKeepsRequestLine)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER, 64);
     std::string head = "GET /big/header HTTP/1.1\r\nHost: h\r\nCookie: " + std::string(500, 'c') + "\r\n\r\n";
@@ -401,7 +401,7 @@ TEST_F(Fixture, HeadLargerThanCaptureKeepsRequestLine)
     EXPECT_EQ(sink.spans[0].status, 200);
 }
 
-TEST_F(Fixture, ConnectionCapEvictsLeastRecentlyUsed)
+TEST_F(ConnTrackHttp1, ConnectionCapEvictsLeastRecentlyUsed)
 {
     opts.max_connections = 4;
     make();
@@ -414,7 +414,7 @@ TEST_F(Fixture, ConnectionCapEvictsLeastRecentlyUsed)
     EXPECT_EQ(tracker->stats().evicted, 6u);
 }
 
-TEST_F(Fixture, GarbageNeverProducesSpans)
+TEST_F(ConnTrackHttp1, GarbageNeverProducesSpans)
 {
     FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER);
     c.in("GET /x HTTP/1.1\r\nHo\x01st: bad\r\n\r\n");

@@ -27,6 +27,8 @@ const Case kDocumented[] = {
 };
 
 const Case kMore[] = {
+    {"/index.html", "/index.html"},          // web tokens (html, json) are words here
+    {"/api/data.json", "/api/data.json"},
     {"/", "/"},
     {"", ""},
     {"/users/", "/users/"},                  // trailing '/' kept

@@ -41,7 +41,6 @@ std::string TracePrinter::text_line(const Span& s) const
     line += " (" + go_duration(static_cast<int64_t>(s.end_ns - s.request_start_ns)) + "[" +
             go_duration(static_cast<int64_t>(s.end_ns - s.start_ns)) + "]) ";
     line += std::string(span_type_name(s.type)) + " " + std::to_string(s.status) + " " + s.method + " " + s.path;
-    if (!s.query.empty()) line += "?" + s.query;
     // [client as name:port]->[server as name:port]; the instrumented side carries the namespace.
     std::string peer_ns = s.is_client() ? host_ns : "", server_ns = s.is_client() ? "" : host_ns;
     line += " [" + s.peer + " as " + s.peer + peer_ns + ":" + std::to_string(s.peer_port) + "]->[" + s.host + " as " +

@@ -81,8 +81,8 @@ public final class TestServer {
                 send(ex, 200, "hello");
             } else if (path.startsWith("/users/") && path.length() > "/users/".length()) {
                 String id = path.substring("/users/".length()).replace("\"", "");
-                send(ex, 200, ("{\"id\": \"" + id + "\", \"name\": \"user-" + id + "\"}").getBytes(StandardCharsets.UTF_8),
-                     "application/json");
+                String json = "{\"id\": \"" + id + "\", \"name\": \"user-" + id + "\"}";
+                send(ex, 200, json.getBytes(StandardCharsets.UTF_8), "application/json");
             } else if (path.startsWith("/status/")) {
                 int code;
                 try {
