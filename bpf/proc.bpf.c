@@ -48,6 +48,7 @@ int BPF_PROG(obi_proc_exit, struct task_struct *p)
     if (BPF_CORE_READ(p, signal, live.counter) != 0) /* other threads still run */
         return 0;
     bpf_map_delete_elem(&obi_pid_filter, &tgid);
+    bpf_map_delete_elem(&obi_proc_ctx, &tgid);
     proc__emit(OBI_EV_PROC_EXIT, tgid, 0);
     return 0;
 }

@@ -45,11 +45,12 @@ static __always_inline int sock_io__on_call(struct sock *sk, int ret, __u32 dir)
     __u32 pid = bpf_get_current_pid_tgid() >> 32;
     if (likely(!io__pid_traced(pid)))
         return 0;
+    /* A trusted BTF pointer: direct (CO-RE relocated) loads, no helper call per field. */
     struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
     struct obi_io_args args = {};
-    args.nr = BPF_CORE_READ(regs, orig_ax);
-    args.a1 = BPF_CORE_READ(regs, si);
-    args.a2 = BPF_CORE_READ(regs, dx);
+    args.nr = regs->orig_ax;
+    args.a1 = regs->si;
+    args.a2 = regs->dx;
     if (args.nr == OBI_NR_SENDMMSG || args.nr == OBI_NR_RECVMMSG)
         args.mmsg_idx = sock_io__mmsg_index(args.a1, args.a2, ret);
     return io__handle(sk, dir, ret, &args, OBI_SRC_SOCK_TP);

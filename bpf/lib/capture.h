@@ -1,5 +1,6 @@
 /* Copies the bytes of one socket call from user memory into the event being built:
- * the start of the buffer up to the message's capture budget, and the last bytes (tail). */
+ * the start of the buffer up to the message's capture budget, and, when that is not the
+ * whole call, its last bytes (tail). */
 #ifndef OBI_BPF_CAPTURE_H
 #define OBI_BPF_CAPTURE_H
 
@@ -57,7 +58,8 @@ static __always_inline __u32 cap__plain(struct obi_data_event *ev, __u8 *data, _
     __u32 n = ret < budget ? ret : budget;
     if (n)
         cap__copy(data, 0, buf, n);
-    cap__tail(ev, buf + ret, ret);
+    if (n < ret) /* fully captured calls: user space takes the tail from the data */
+        cap__tail(ev, buf + ret, ret);
     return n;
 }
 
@@ -82,7 +84,7 @@ static __always_inline __u32 cap__iovec(struct obi_data_event *ev, __u8 *data, _
             copied += n;
         }
         done += seg;
-        if (done >= ret)
+        if (done >= ret && copied < ret)
             cap__tail(ev, (const __u8 *)v.iov_base + seg, seg);
     }
     *walked_all = done >= ret;

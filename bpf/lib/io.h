@@ -30,7 +30,7 @@ static __always_inline void io__message_start(struct obi_conn_state *st, __u64 s
         return;
     }
     if (dir == OBI_DIR_EGRESS && st->role == OBI_ROLE_SERVER)
-        tctx__server_response(st, sock_id, pid_tgid);
+        tctx__server_response(st, pid_tgid);
     __builtin_memset(out, 0, sizeof(*out));
 }
 
@@ -102,9 +102,7 @@ static __noinline int io__handle(const struct sock *sk, __u32 dir, __s64 ret, co
     OBI_BARRIER_VAR(captured);
     __u64 size = sizeof(struct obi_data_event) + (captured & (2 * OBI_CAPTURE_MAX - 1));
     if (bpf_ringbuf_output(&obi_data_events, ev, size, io__wakeup_flag()) != 0)
-        stats__inc(OBI_STAT_DATA_LOST);
-    else
-        stats__inc(OBI_STAT_DATA_EVENTS);
+        stats__inc(OBI_STAT_DATA_LOST); /* delivered events are counted in user space */
     return 0;
 }
 

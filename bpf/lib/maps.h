@@ -44,6 +44,27 @@ struct {
     __type(value, __u64);
 } obi_stats SEC(".maps");
 
+/* A server request in the trace context of a thread (see trace_ctx.h). */
+struct obi_thread_ctx {
+    struct obi_trace_ctx ctx;
+    __u64 sock_id; /* server connection the request came in on */
+};
+
+/* Per process: its latest server request and how many requests await a response. Shared so
+ * that the process tracker deletes a process's entry when it exits. */
+struct obi_proc_ctx {
+    struct obi_thread_ctx last;
+    __s32 inflight;
+    __u32 _pad;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u32);
+    __type(value, struct obi_proc_ctx);
+} obi_proc_ctx SEC(".maps");
+
 static __always_inline void stats__inc(__u32 idx)
 {
     __u64 *v = bpf_map_lookup_elem(&obi_stats, &idx);

@@ -10,32 +10,13 @@
 
 #include "conn.h"
 
-struct obi_thread_ctx {
-    struct obi_trace_ctx ctx;
-    __u64 sock_id; /* server connection the request came in on */
-};
-
-/* Keyed by pid_tgid (the thread). */
+/* Per thread, in task-local storage: cheaper than a hash lookup, freed with the thread. */
 struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 16384);
-    __type(key, __u64);
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
     __type(value, struct obi_thread_ctx);
 } obi_thread_ctx SEC(".maps");
-
-/* Per process: the latest server request and how many requests await a response. */
-struct obi_proc_ctx {
-    struct obi_thread_ctx last;
-    __s32 inflight;
-    __u32 _pad;
-};
-
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 16384);
-    __type(key, __u32);
-    __type(value, struct obi_proc_ctx);
-} obi_proc_ctx SEC(".maps");
 
 static __always_inline void tctx__random(__u8 *dst, int words)
 {
@@ -60,9 +41,9 @@ static __always_inline void tctx__inflight_add(__u32 pid, __s32 delta, const str
     }
     if (latest)
         pc->last = *latest;
-    __sync_fetch_and_add(&pc->inflight, delta);
-    if (pc->inflight < 0)
-        pc->inflight = 0;
+    /* Plain arithmetic: a lost update between two CPUs only disables the fallback. */
+    __s32 n = pc->inflight + delta;
+    pc->inflight = n < 0 ? 0 : n;
 }
 
 /* A request arrived on a server connection: new trace, new span, remembered for the thread. */
@@ -76,17 +57,18 @@ static __always_inline void tctx__server_request(struct obi_conn_state *st, __u6
     out->valid = 1;
     st->server_ctx = *out;
     struct obi_thread_ctx tc = {.ctx = *out, .sock_id = sock_id};
-    bpf_map_update_elem(&obi_thread_ctx, &pid_tgid, &tc, BPF_ANY);
+    struct obi_thread_ctx *cur =
+        bpf_task_storage_get(&obi_thread_ctx, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (cur)
+        *cur = tc;
     tctx__inflight_add(pid_tgid >> 32, st->awaiting_response ? 0 : 1, &tc);
     st->awaiting_response = 1;
 }
 
-/* The server answers: the thread is no longer serving that request. */
-static __always_inline void tctx__server_response(struct obi_conn_state *st, __u64 sock_id, __u64 pid_tgid)
+/* The server answers: the request is no longer being served. The thread's entry stays
+ * (tctx__still_serving rejects it from now on), which saves a map delete per request. */
+static __always_inline void tctx__server_response(struct obi_conn_state *st, __u64 pid_tgid)
 {
-    struct obi_thread_ctx *tc = bpf_map_lookup_elem(&obi_thread_ctx, &pid_tgid);
-    if (tc && tc->sock_id == sock_id)
-        bpf_map_delete_elem(&obi_thread_ctx, &pid_tgid);
     if (st->awaiting_response) {
         st->awaiting_response = 0;
         tctx__inflight_add(pid_tgid >> 32, -1, NULL);
@@ -115,7 +97,7 @@ static __always_inline bool tctx__still_serving(const struct obi_thread_ctx *tc)
 static __always_inline void tctx__client_request(__u64 pid_tgid, struct obi_trace_ctx *out)
 {
     const struct obi_thread_ctx *parent = NULL;
-    struct obi_thread_ctx *tc = bpf_map_lookup_elem(&obi_thread_ctx, &pid_tgid);
+    struct obi_thread_ctx *tc = bpf_task_storage_get(&obi_thread_ctx, bpf_get_current_task_btf(), 0, 0);
     if (tc && tctx__still_serving(tc)) {
         parent = tc;
     } else {

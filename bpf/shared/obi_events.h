@@ -95,7 +95,7 @@ struct obi_data_event {
     __u64 conn_id;      /* distinguishes successive connections that reuse one sock */
     struct obi_conn_tuple tuple;
     struct obi_trace_ctx tctx; /* valid on message starts */
-    __u8 tail[OBI_TAIL_LEN];   /* last bytes of this call's buffer */
+    __u8 tail[OBI_TAIL_LEN];   /* last bytes of this call's buffer, when not all captured */
     __u8 data[];               /* captured_len bytes: the start of this call's buffer */
 };
 
@@ -137,7 +137,7 @@ struct obi_listen_key {
 
 /* Indexes of the per-CPU statistics array. */
 enum obi_stat {
-    OBI_STAT_DATA_EVENTS = 0,  /* data events written */
+    OBI_STAT_RESERVED = 0,     /* unused: delivered events are counted in user space */
     OBI_STAT_DATA_LOST = 1,    /* data events dropped: ring buffer full */
     OBI_STAT_CTRL_LOST = 2,    /* process/close events dropped: ring buffer full */
     OBI_STAT_TRUNCATED = 3,    /* calls whose capture stopped at the budget */

@@ -86,7 +86,9 @@ int Agent::run()
     topts.backend = *backend;
     topts.capture_size = cfg_.ebpf.capture_size;
     topts.ringbuf_size = static_cast<uint32_t>(cfg_.ebpf.ringbuf_size);
-    topts.wakeup_bytes = std::max<uint32_t>(4096, topts.ringbuf_size / 8);
+    // OBI's ebpf.wakeup_len counts events; the kernel counts queued bytes (about 512 per
+    // event), and never more than a quarter of the ring.
+    topts.wakeup_bytes = std::clamp<uint32_t>(cfg_.ebpf.wakeup_len * 512u, 4096u, topts.ringbuf_size / 4);
     std::string error;
     std::unique_ptr<ebpf::Tracer> tracer = ebpf::Tracer::start(topts, &error);
     if (!tracer) {

@@ -73,9 +73,9 @@ void CaptureLoop::periodic(uint64_t now_ns)
     if (now_ns - last_stats_log_ns_ >= kStatsLogNs) {
         last_stats_log_ns_ = now_ns;
         const auto& ps = pipeline_.stats();
-        spdlog::debug("stats: kernel events={} lost={} truncated={}; connections={} opened={} expired={} evicted={}; "
+        spdlog::debug("stats: events={} lost={} truncated={}; connections={} opened={} expired={} evicted={}; "
                       "spans={} exported={} dropped(queue={} invalid={} ignored={} unknown={})",
-                      ks.data_events, ks.data_lost, ks.truncated, tracker_.size(), ts.opened, ts.expired, ts.evicted,
+                      ts.data_events, ks.data_lost, ks.truncated, tracker_.size(), ts.opened, ts.expired, ts.evicted,
                       ps.spans.load(), ps.exported.load(), ps.dropped_queue.load(), ps.dropped_invalid.load(),
                       ps.dropped_ignored.load(), ps.dropped_unknown.load());
     }

@@ -1,9 +1,17 @@
-// TraceResolver: a bounded FIFO map (span ids are random, so 8 bytes are a fine key).
+// TraceResolver: direct-mapped table of kernel span id -> final ids.
 #include "conntrack/trace_resolver.h"
 
 #include <cstring>
 
 namespace obi::conntrack {
+
+TraceResolver::TraceResolver(size_t slots)
+{
+    size_t n = 1;
+    while (n < slots) n <<= 1;
+    slots_.resize(n);
+    mask_ = n - 1;
+}
 
 uint64_t TraceResolver::key(const SpanId& s)
 {
@@ -15,24 +23,18 @@ uint64_t TraceResolver::key(const SpanId& s)
 void TraceResolver::remember(const SpanId& kernel_span, const ResolvedParent& ids)
 {
     uint64_t k = key(kernel_span);
-    auto it = map_.find(k);
-    if (it != map_.end()) {
-        it->second.first = ids;
-        return;
-    }
-    if (map_.size() >= capacity_) {
-        map_.erase(order_.front());
-        order_.pop_front();
-    }
-    order_.push_back(k);
-    map_.emplace(k, std::make_pair(ids, std::prev(order_.end())));
+    if (k == 0) return;
+    Slot& s = slots_[index(k)];
+    s.key = k;
+    s.ids = ids;
 }
 
 std::optional<ResolvedParent> TraceResolver::resolve(const SpanId& kernel_span) const
 {
-    auto it = map_.find(key(kernel_span));
-    if (it == map_.end()) return std::nullopt;
-    return it->second.first;
+    uint64_t k = key(kernel_span);
+    const Slot& s = slots_[index(k)];
+    if (k == 0 || s.key != k) return std::nullopt;
+    return s.ids;
 }
 
 }  // namespace obi::conntrack

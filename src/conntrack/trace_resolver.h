@@ -5,9 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <optional>
-#include <unordered_map>
+#include <vector>
 
 #include "spans/ids.h"
 
@@ -19,18 +18,24 @@ struct ResolvedParent {
     uint8_t flags = 1;
 };
 
+// A direct-mapped table: O(1) with one cache line touched per call; a newer entry
+// overwrites an older one in its slot (span ids are random, so slots are uniform). Only
+// requests still in flight are looked up, so the table needs to hold just those.
 class TraceResolver {
 public:
-    explicit TraceResolver(size_t capacity = 16384) : capacity_(capacity) {}
+    explicit TraceResolver(size_t slots = 16384);
     void remember(const SpanId& kernel_span, const ResolvedParent& final_ids);
     std::optional<ResolvedParent> resolve(const SpanId& kernel_span) const;
-    size_t size() const { return map_.size(); }
 
 private:
+    struct Slot {
+        uint64_t key = 0;  // 0 = empty (span ids are never all zero)
+        ResolvedParent ids;
+    };
     static uint64_t key(const SpanId& s);
-    size_t capacity_;
-    std::list<uint64_t> order_;  // insertion order, oldest first
-    std::unordered_map<uint64_t, std::pair<ResolvedParent, std::list<uint64_t>::iterator>> map_;
+    size_t index(uint64_t k) const { return (k ^ (k >> 29)) & mask_; }
+    std::vector<Slot> slots_;
+    size_t mask_;
 };
 
 }  // namespace obi::conntrack

@@ -149,7 +149,12 @@ void ConnTracker::on_data(const obi_data_event& ev, size_t size)
     chunk.tid = ev.tid;
     chunk.bytes = static_cast<uint64_t>(ev.bytes);
     chunk.captured = std::string_view(reinterpret_cast<const char*>(ev.data), captured);
-    chunk.tail = std::string_view(reinterpret_cast<const char*>(ev.tail), ev.tail_len <= OBI_TAIL_LEN ? ev.tail_len : 0);
+    if (captured == static_cast<uint64_t>(ev.bytes)) {  // the kernel sends no tail for complete calls
+        size_t n = std::min<size_t>(captured, OBI_TAIL_LEN);
+        chunk.tail = chunk.captured.substr(captured - n);
+    } else {
+        chunk.tail = std::string_view(reinterpret_cast<const char*>(ev.tail), ev.tail_len <= OBI_TAIL_LEN ? ev.tail_len : 0);
+    }
     chunk.tctx = ev.tctx.valid ? &ev.tctx : nullptr;
 
     if (c->handler)

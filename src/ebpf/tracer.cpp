@@ -26,7 +26,7 @@ std::string errno_text(int err)
 int share_maps(bpf_object* from, bpf_object* to)
 {
     static const char* kShared[] = {"obi_pid_filter", "obi_listen_ports", "obi_ctrl_events", "obi_data_events",
-                                    "obi_stats"};
+                                    "obi_stats", "obi_proc_ctx"};
     for (const char* name : kShared) {
         bpf_map* src = bpf_object__find_map_by_name(from, name);
         bpf_map* dst = bpf_object__find_map_by_name(to, name);
@@ -157,7 +157,11 @@ bool Tracer::trace_pid(uint32_t pid)
     return bpf_map_update_elem(pid_filter_fd_, &pid, &info, BPF_ANY) == 0;
 }
 
-void Tracer::untrace_pid(uint32_t pid) { bpf_map_delete_elem(pid_filter_fd_, &pid); }
+void Tracer::untrace_pid(uint32_t pid)
+{
+    bpf_map_delete_elem(pid_filter_fd_, &pid);
+    bpf_map_delete_elem(bpf_map__fd(proc_->maps.obi_proc_ctx), &pid);
+}
 
 bool Tracer::is_traced(uint32_t pid) const
 {
@@ -186,7 +190,6 @@ KernelStats Tracer::read_stats() const
             for (uint64_t v : values) sum += v;
         return sum;
     };
-    s.data_events = total(OBI_STAT_DATA_EVENTS);
     s.data_lost = total(OBI_STAT_DATA_LOST);
     s.ctrl_lost = total(OBI_STAT_CTRL_LOST);
     s.truncated = total(OBI_STAT_TRUNCATED);

@@ -34,7 +34,6 @@ struct TracerOptions {
 };
 
 struct KernelStats {
-    uint64_t data_events = 0;
     uint64_t data_lost = 0;
     uint64_t ctrl_lost = 0;
     uint64_t truncated = 0;

@@ -32,7 +32,7 @@ SpanPipeline::SpanPipeline(PipelineOptions opts, ServiceRegistry& registry, Rout
                            std::vector<std::unique_ptr<SpanExporter>> exporters)
     : opts_(opts), registry_(registry), routes_(std::move(routes)), exporters_(std::move(exporters))
 {
-    batch_.reserve(256);
+    batch_.reserve(1024);
 }
 
 SpanPipeline::~SpanPipeline() { shutdown(std::chrono::milliseconds(0)); }
@@ -71,7 +71,7 @@ void SpanPipeline::flush()
         queue_.push_back(std::move(batch_));
     }
     batch_ = std::vector<Span>();
-    batch_.reserve(256);
+    batch_.reserve(1024);
     cv_.notify_one();
 }
 

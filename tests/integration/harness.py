@@ -22,7 +22,7 @@ import launch  # noqa: E402  (tests/apps/launch.py)
 # ----------------------------------------------------------------------------------------- contract knobs
 AGENT_BIN = os.path.abspath(os.environ.get("OBI_AGENT_BIN") or os.path.join(REPO_DIR, "build", "ebpf-instrument"))
 # The agent logs this on stderr once its probes are attached (case-insensitive).
-READY_PATTERN = re.compile(r"\b(instrumenting|ready)\b", re.IGNORECASE)
+READY_PATTERN = re.compile(r"\bready: instrumenting \d+ process")
 READY_TIMEOUT_S = 30.0
 # Also accepted as ready: the agent has been up this long without printing READY_PATTERN (None = pattern only).
 READY_FALLBACK_UPTIME_S = 2.0

@@ -120,7 +120,8 @@ public:
     {
         if (env_.request_timeout_ns == 0) return;
         while (!pending_.empty() && !response_open_ && pending_.front().start_ns + env_.request_timeout_ns < now_ns) {
-            emit(pending_.front(), 408, 0, pending_.front().start_ns + env_.request_timeout_ns);
+            uint64_t end = pending_.front().start_ns + env_.request_timeout_ns;
+            emit(std::move(pending_.front()), 408, 0, end);
             pending_.pop_front();
         }
     }
@@ -174,21 +175,25 @@ private:
                     if (pos == 0 && c.msg_start && c.tctx) s.head_kctx = *c.tctx;
                     else s.head_kctx.reset();
                 }
+                // A head that starts in this call is parsed in place; only a head split
+                // across calls is accumulated in s.head.
                 size_t prev = s.head.size();
                 std::string_view piece = c.captured.substr(pos);
-                if (prev + piece.size() > kMaxHead) {
+                if (prev + piece.size() > kMaxHead && prev > 0) {
                     env_.counters->parse_errors++;
                     s.phase = Phase::Lost;
                     return;
                 }
-                s.head.append(piece);
+                if (prev > 0) s.head.append(piece);
+                std::string_view buf = prev > 0 ? std::string_view(s.head) : piece;
                 size_t head_len = 0;
-                ParseStatus st = is_req ? on_request_head(s, head_len) : on_response_head(s, c, head_len);
+                ParseStatus st = is_req ? on_request_head(s, buf, head_len) : on_response_head(s, buf, c, head_len);
                 if (st == ParseStatus::Complete) {  // the rest of the call is a body or the next head
                     pos += head_len - prev;
                     s.head.clear();
                     break;
                 }
+                if (st == ParseStatus::NeedMore && prev == 0) s.head.assign(piece);
                 if (st == ParseStatus::Invalid) {
                     env_.counters->parse_errors++;
                     s.phase = Phase::Lost;
@@ -250,10 +255,10 @@ private:
         return total - pos;
     }
 
-    ParseStatus on_request_head(Stream& s, size_t& head_len)
+    ParseStatus on_request_head(Stream& s, std::string_view buf, size_t& head_len)
     {
         RequestHead h;
-        ParseStatus st = parse_request_head(s.head, h);
+        ParseStatus st = parse_request_head(buf, h);
         if (st != ParseStatus::Complete) return st;
         head_len = h.head_len;
         start_request(s, h.method, h.path, h.query, h.host, h.traceparent);
@@ -266,10 +271,10 @@ private:
         return st;
     }
 
-    ParseStatus on_response_head(Stream& s, const DataChunk& c, size_t& head_len)
+    ParseStatus on_response_head(Stream& s, std::string_view buf, const DataChunk& c, size_t& head_len)
     {
         ResponseHead h;
-        ParseStatus st = parse_response_head(s.head, h);
+        ParseStatus st = parse_response_head(buf, h);
         if (st != ParseStatus::Complete) return st;
         head_len = h.head_len;
         if (h.status >= 100 && h.status < 200 && h.status != 101) {  // interim (100 Continue): no pairing
@@ -411,7 +416,7 @@ private:
             return;
         }
         if (response_open_ && !pending_.empty()) {
-            emit(pending_.front(), status_, s.body_bytes, ts_ns);
+            emit(std::move(pending_.front()), status_, s.body_bytes, ts_ns);
             pending_.pop_front();
         }
         response_open_ = false;
@@ -432,14 +437,14 @@ private:
         response_open_ = false;
     }
 
-    void emit(const Pending& p, int status, int64_t response_bytes, uint64_t end_ns)
+    void emit(Pending&& p, int status, int64_t response_bytes, uint64_t end_ns)
     {
         Span sp;
         const auto& conn = *env_.conn;
         sp.type = server_side() ? SpanType::HTTP : SpanType::HTTPClient;
-        sp.method = p.method;
-        sp.path = p.path;
-        sp.query = p.query;
+        sp.method = std::move(p.method);
+        sp.path = std::move(p.path);
+        sp.query = std::move(p.query);
         sp.status = status;
         sp.request_body_size = p.body_bytes;
         sp.response_body_size = response_bytes;
@@ -451,7 +456,7 @@ private:
         sp.peer_port = server ? conn.remote_port : conn.local_port;
         sp.host = server ? conn.local_addr : conn.remote_addr;
         sp.host_port = server ? conn.local_port : conn.remote_port;
-        sp.host_header = p.host;
+        sp.host_header = std::move(p.host);
         sp.host_header_port = p.host_port;
         sp.trace_id = p.trace_id;
         sp.span_id = p.span_id;
