@@ -18,7 +18,10 @@ static __always_inline void proc__emit(__u8 kind, __u32 pid, __u32 ppid)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(obi_proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-    proc__emit(OBI_EV_PROC_EXEC, BPF_CORE_READ(p, tgid), BPF_CORE_READ(p, real_parent, tgid));
+    __u32 tgid = BPF_CORE_READ(p, tgid);
+    if (obi_trace_new_execs && tgid != obi_agent_pid)
+        maps__trace_provisionally(tgid);
+    proc__emit(OBI_EV_PROC_EXEC, tgid, BPF_CORE_READ(p, real_parent, tgid));
     return 0;
 }
 

@@ -35,5 +35,7 @@
 /* Set by the agent before load (rodata): see src/ebpf/. */
 const volatile __u32 obi_capture_size = OBI_CAPTURE_DEFAULT; /* bytes per message burst */
 const volatile __u32 obi_wakeup_bytes = 65536; /* wake user space once this much is queued */
+const volatile __u32 obi_agent_pid = 0;          /* never traced */
+const volatile bool obi_trace_new_execs = false; /* trace every new exec until discovery decides */
 
 #endif

@@ -126,6 +126,10 @@ static __always_inline void io__state_change(const struct sock *sk, int oldstate
             }
             struct obi_proc_event pe = {.kind = OBI_EV_LISTEN, .port = key.port, .netns = key.netns};
             pe.pid = bpf_get_current_pid_tgid() >> 32;
+            __u32 port = key.port;
+            __u8 *selected = bpf_map_lookup_elem(&obi_port_select, &port);
+            if (selected && *selected && pe.pid != obi_agent_pid)
+                maps__trace_provisionally(pe.pid);
             pe.ts_ns = bpf_ktime_get_ns();
             bpf_get_current_comm(pe.comm, sizeof(pe.comm));
             if (bpf_ringbuf_output(&obi_ctrl_events, &pe, sizeof(pe), 0) != 0)

@@ -24,6 +24,21 @@ struct {
     __type(value, __u32);
 } obi_listen_ports SEC(".maps");
 
+/* Ports named by open_ports selectors (index = port, value 1): a process that starts
+ * listening on one is traced at once, provisionally (see OBI_PID_PROVISIONAL). */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 65536);
+    __type(key, __u32);
+    __type(value, __u8);
+} obi_port_select SEC(".maps");
+
+static __always_inline void maps__trace_provisionally(__u32 pid)
+{
+    struct obi_pid_info info = {.flags = OBI_PID_PROVISIONAL};
+    bpf_map_update_elem(&obi_pid_filter, &pid, &info, BPF_NOEXIST);
+}
+
 /* Process and connection lifecycle events (rare; woken per event). */
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);

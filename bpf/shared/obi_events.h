@@ -124,8 +124,13 @@ struct obi_proc_event {
 };
 
 /* Value of the pid filter map: why a process is traced. */
+enum obi_pid_flags {
+    /* Added by the kernel at exec or listen, before discovery decided: discovery confirms or
+     * removes it within milliseconds, so a new process's first requests are not missed. */
+    OBI_PID_PROVISIONAL = 1 << 0,
+};
 struct obi_pid_info {
-    __u32 flags; /* reserved for per-process capture options */
+    __u32 flags; /* enum obi_pid_flags */
     __u32 _pad;
 };
 

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 
@@ -89,12 +91,20 @@ int Agent::run()
     // OBI's ebpf.wakeup_len counts events; the kernel counts queued bytes (about 512 per
     // event), and never more than a quarter of the ring.
     topts.wakeup_bytes = std::clamp<uint32_t>(cfg_.ebpf.wakeup_len * 512u, 4096u, topts.ringbuf_size / 4);
+    topts.agent_pid = static_cast<uint32_t>(getpid());
+    std::vector<std::pair<uint16_t, uint16_t>> selected_ports;
+    for (const auto& sel : cfg_.discovery.instrument) {
+        if (!sel.open_ports) topts.trace_new_execs = true;  // it can match at exec time
+        else
+            for (const auto& r : sel.open_ports->ranges()) selected_ports.emplace_back(r.lo, r.hi);
+    }
     std::string error;
     std::unique_ptr<ebpf::Tracer> tracer = ebpf::Tracer::start(topts, &error);
     if (!tracer) {
         spdlog::error("{}", error);
         return 1;
     }
+    tracer->select_ports(selected_ports);
     spdlog::info("probe backend: {} ({})", ebpf::backend_name(*backend), why);
     for (const auto& p : tracer->attached_programs()) spdlog::debug("attached {}", p);
 

@@ -89,6 +89,7 @@ void DiscoveryLoop::consider(uint32_t pid, const Traced* parent)
     auto it = traced_.find(pid);
     if (!m) {
         if (it != traced_.end()) uninstrument(pid, "no longer matches the discovery criteria");
+        else tracer_.untrace_pid(pid);  // drop a provisional kernel entry (exec, listen)
         return;
     }
     if (it != traced_.end() && it->second.start_time == f->start_time_ticks && it->second.match.index == m->index &&
@@ -179,6 +180,9 @@ void DiscoveryLoop::rescan()
         if (traced_.count(pid)) continue;
         consider(pid, traced_ancestor(pid));
     }
+    // Provisional kernel entries whose exec or exit events were lost.
+    for (uint32_t pid : tracer_.kernel_pids())
+        if (!traced_.count(pid)) tracer_.untrace_pid(pid);
 }
 
 void DiscoveryLoop::start()

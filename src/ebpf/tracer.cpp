@@ -26,7 +26,7 @@ std::string errno_text(int err)
 int share_maps(bpf_object* from, bpf_object* to)
 {
     static const char* kShared[] = {"obi_pid_filter", "obi_listen_ports", "obi_ctrl_events", "obi_data_events",
-                                    "obi_stats", "obi_proc_ctx"};
+                                    "obi_stats", "obi_proc_ctx", "obi_port_select"};
     for (const char* name : kShared) {
         bpf_map* src = bpf_object__find_map_by_name(from, name);
         bpf_map* dst = bpf_object__find_map_by_name(to, name);
@@ -92,6 +92,8 @@ bool Tracer::load(std::string* error)
         return false;
     }
     bpf_map__set_max_entries(proc_->maps.obi_data_events, opts_.ringbuf_size);
+    proc_->rodata->obi_agent_pid = opts_.agent_pid;
+    proc_->rodata->obi_trace_new_execs = opts_.trace_new_execs;
     if (int err = obi_proc::load(proc_)) {
         *error = "cannot load the process tracker into the kernel: " + errno_text(err) +
                  " (run with OTEL_EBPF_LOG_LEVEL=DEBUG for the verifier log)";
@@ -117,6 +119,7 @@ bool Tracer::load_io(std::string* error)
         if (!err) {
             sock_->rodata->obi_capture_size = opts_.capture_size;
             sock_->rodata->obi_wakeup_bytes = opts_.wakeup_bytes;
+            sock_->rodata->obi_agent_pid = opts_.agent_pid;
             err = share_maps(proc_->obj, sock_->obj);
         }
         if (!err) err = obi_sock_io::load(sock_);
@@ -127,6 +130,7 @@ bool Tracer::load_io(std::string* error)
         if (!err) {
             sys_->rodata->obi_capture_size = opts_.capture_size;
             sys_->rodata->obi_wakeup_bytes = opts_.wakeup_bytes;
+            sys_->rodata->obi_agent_pid = opts_.agent_pid;
             err = share_maps(proc_->obj, sys_->obj);
         }
         if (!err) err = obi_syscall_io::load(sys_);
@@ -178,6 +182,27 @@ void Tracer::add_listen_port(uint32_t netns, uint16_t port)
     if (bpf_map_lookup_elem(listen_fd_, &key, &count) == 0) return;  // already known to the kernel
     count = 1;
     bpf_map_update_elem(listen_fd_, &key, &count, BPF_NOEXIST);
+}
+
+void Tracer::select_ports(const std::vector<std::pair<uint16_t, uint16_t>>& ranges)
+{
+    int fd = bpf_map__fd(proc_->maps.obi_port_select);
+    uint8_t one = 1;
+    for (const auto& [lo, hi] : ranges)
+        for (uint32_t port = lo; port <= hi; port++) bpf_map_update_elem(fd, &port, &one, BPF_ANY);
+}
+
+std::vector<uint32_t> Tracer::kernel_pids() const
+{
+    std::vector<uint32_t> out;
+    uint32_t key = 0, next = 0;
+    const uint32_t* prev = nullptr;
+    while (bpf_map_get_next_key(pid_filter_fd_, prev, &next) == 0) {
+        out.push_back(next);
+        key = next;
+        prev = &key;
+    }
+    return out;
 }
 
 KernelStats Tracer::read_stats() const

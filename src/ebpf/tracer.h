@@ -31,6 +31,10 @@ struct TracerOptions {
     uint32_t capture_size = 2048;          // bytes captured per message burst
     uint32_t wakeup_bytes = 64 * 1024;     // ring buffer fill that wakes the reader early
     uint32_t ringbuf_size = 8 << 20;       // data ring buffer size (power of two)
+    uint32_t agent_pid = 0;                // never traced
+    // Trace every new exec provisionally until discovery decides (when some selector can
+    // match a process at exec time, i.e. does not need a listening port).
+    bool trace_new_execs = false;
 };
 
 struct KernelStats {
@@ -59,6 +63,10 @@ public:
     bool is_traced(uint32_t pid) const;
     // Seeds a listening port that existed before the agent started (role detection).
     void add_listen_port(uint32_t netns, uint16_t port);
+    // Ports of open_ports selectors: a process that starts listening on one is traced at once.
+    void select_ports(const std::vector<std::pair<uint16_t, uint16_t>>& ranges);
+    // Every process in the kernel filter (including provisional entries).
+    std::vector<uint32_t> kernel_pids() const;
 
     KernelStats read_stats() const;
     // "name (section)" of every attached program, for the start-up log.

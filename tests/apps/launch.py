@@ -166,10 +166,10 @@ def build_java(out_dir):
     return cls_dir
 
 
-def build_c_client(out_dir, name="obi_http_client"):
-    """Compiles tests/apps/http_client.c with cc; returns the binary path."""
+def build_c_client(out_dir, name="obi_http_client", source="http_client.c"):
+    """Compiles tests/apps/<source> with cc; returns the binary path."""
     out = os.path.join(out_dir, name)
-    src = os.path.join(APPS_DIR, "http_client.c")
+    src = os.path.join(APPS_DIR, source)
     if not _newer(out, src):
         os.makedirs(out_dir, exist_ok=True)
         subprocess.run(["cc", "-O2", "-Wall", "-o", out, src], check=True)

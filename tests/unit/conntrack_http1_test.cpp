@@ -424,3 +424,37 @@ TEST_F(ConnTrackHttp1, GarbageNeverProducesSpans)
     EXPECT_TRUE(sink.spans.empty());
     EXPECT_GE(counters().parse_errors, 1u);
 }
+
+TEST_F(ConnTrackHttp1, IdleConnectionsExpire)
+{
+    opts.idle_timeout_ns = 1000000000ull;
+    make();
+    FakeConn a(*tracker, 1, 1, OBI_ROLE_SERVER), b(*tracker, 1, 2, OBI_ROLE_SERVER);
+    a.in(kGet);
+    b.in(kGet);
+    EXPECT_EQ(tracker->size(), 2u);
+    tracker->on_timer(b.now() + 500000000ull);
+    EXPECT_EQ(tracker->size(), 2u);
+    tracker->on_timer(b.now() + 2000000000ull);
+    EXPECT_EQ(tracker->size(), 0u);
+    EXPECT_EQ(tracker->stats().expired, 2u);
+    EXPECT_TRUE(sink.spans.empty());  // requests without responses are not invented
+}
+
+TEST_F(ConnTrackHttp1, ForgettingAProcessDropsItsConnections)
+{
+    FakeConn a(*tracker, 1, 1, OBI_ROLE_SERVER), b(*tracker, 2, 2, OBI_ROLE_SERVER);
+    a.in(kGet);
+    b.in(kGet);
+    tracker->forget_pid(1);
+    EXPECT_EQ(tracker->size(), 1u);
+}
+
+TEST_F(ConnTrackHttp1, MalformedRecordsAreCounted)
+{
+    uint8_t junk[8] = {OBI_EV_DATA};
+    tracker->on_record(junk, sizeof(junk));
+    uint8_t unknown[64] = {99};
+    tracker->on_record(unknown, sizeof(unknown));
+    EXPECT_EQ(tracker->stats().malformed, 2u);
+}

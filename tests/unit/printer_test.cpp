@@ -199,3 +199,29 @@ TEST(TraceParent, W3CRules)
     EXPECT_TRUE(random_trace_id().valid());
     EXPECT_NE(random_span_id(), random_span_id());
 }
+
+TEST(TracePrinter, CounterAndIndentedJson)
+{
+    MonoClock clock;
+    FILE* f = tmpfile();
+    ASSERT_NE(f, nullptr);
+    Span s;
+    s.method = "GET";
+    s.path = "/";
+    {
+        printer::TracePrinter counter(printer::Mode::Counter, f, clock);
+        counter.export_spans({s, s});
+        counter.export_spans({s});
+        printer::TracePrinter indented(printer::Mode::JsonIndent, f, clock);
+        indented.export_spans({s});
+    }
+    rewind(f);
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+    fclose(f);
+    EXPECT_EQ(out.rfind("Processed 2 requests\nProcessed 3 requests\n[\n  {\n", 0), 0u) << out;
+    auto arr = nlohmann::json::parse(out.substr(out.find('[')));
+    EXPECT_EQ(arr.size(), 1u);
+}
