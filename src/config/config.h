@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "obi_events.h"
 #include "discovery/selector.h"
 #include "util/glob.h"
 #include "util/port_enum.h"
@@ -155,7 +156,7 @@ struct EbpfConfig {
     // obi-cpp extensions.
     ProbeBackend probe_backend = ProbeBackend::Auto;  // ebpf.probe_backend
     uint64_t ringbuf_size = 8ull << 20;               // ebpf.ringbuf_size: power of two, 64 KiB..1 GiB
-    uint32_t capture_size = 2048;                     // ebpf.capture_size: bytes per message, <= 8192
+    uint32_t capture_size = OBI_CAPTURE_DEFAULT;      // ebpf.capture_size: bytes per message, <= OBI_CAPTURE_MAX
 };
 
 struct KubernetesConfig {

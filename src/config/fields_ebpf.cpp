@@ -3,9 +3,40 @@
 #include <cctype>
 
 #include "config/fields.h"
+#include "obi_events.h"
 
 namespace obi::config {
 namespace {
+
+// "64KiB (65536)": a byte count as people write it, and as the loader accepts it.
+std::string human_bytes(uint64_t v)
+{
+    static const char* kUnits[] = {"GiB", "MiB", "KiB"};
+    for (int i = 0; i < 3; i++) {
+        uint64_t unit = uint64_t{1} << (10 * (3 - i));
+        if (v >= unit && v % unit == 0) return std::to_string(v / unit) + kUnits[i] + " (" + std::to_string(v) + ")";
+    }
+    return std::to_string(v);
+}
+
+// A byte size (plain number or 16KiB-style) within [lo, hi], optionally a power of two.
+Field f_size(std::string path, std::string env, std::string help, uint64_t lo, uint64_t hi, bool pow2,
+             std::function<void(Config&, uint64_t)> set, ShowFn show)
+{
+    auto parse = [lo, hi, pow2, set](Config& c, const Input& in) -> std::string {
+        if (in.shape == Shape::Null) return "";
+        std::string s, err;
+        if (auto e = need_scalar(in, s); !e.empty()) return e;
+        auto v = parse_size(s, &err);
+        if (!v) return err;
+        if (*v < lo || *v > hi || (pow2 && (*v & (*v - 1)) != 0))
+            return "'" + s + "' must be " + (pow2 ? "a power of two " : "") + "between " + human_bytes(lo) + " and " +
+                   human_bytes(hi) + " bytes";
+        set(c, *v);
+        return "";
+    };
+    return {std::move(path), {std::move(env)}, std::move(help), parse, std::move(show)};
+}
 
 constexpr uint32_t kMaxBufferSize = 262144;  // OBI's documented maximum for buffer_sizes.http
 
@@ -180,34 +211,17 @@ std::vector<Field> ebpf_fields()
     f.push_back(f_enum("ebpf.probe_backend", {"OTEL_EBPF_BPF_PROBE_BACKEND"},
                        "obi-cpp: kernel probes: auto, sock_tracepoints, syscall_tracepoints",
                        OBI_AT(ebpf.probe_backend)));
-    f.push_back({"ebpf.ringbuf_size", {"OTEL_EBPF_BPF_RINGBUF_SIZE"},
-                 "obi-cpp: ring buffer bytes, a power of two from 64KiB to 1GiB",
-                 [](Config& c, const Input& in) -> std::string {
-                     if (in.shape == Shape::Null) return "";
-                     std::string s, err;
-                     if (auto e = need_scalar(in, s); !e.empty()) return e;
-                     auto v = parse_size(s, &err);
-                     if (!v) return err;
-                     if (*v < (64u << 10) || *v > (1u << 30) || (*v & (*v - 1)) != 0)
-                         return "'" + s + "' must be a power of two between 64KiB (65536) and 1GiB (1073741824)";
-                     c.ebpf.ringbuf_size = *v;
-                     return "";
-                 },
-                 [](const Config& c) { return Json(c.ebpf.ringbuf_size); }});
-    f.push_back({"ebpf.capture_size", {"OTEL_EBPF_BPF_CAPTURE_SIZE"},
-                 "obi-cpp: payload bytes captured per message, 64..8192 (the kernel limit)",
-                 [](Config& c, const Input& in) -> std::string {
-                     if (in.shape == Shape::Null) return "";
-                     std::string s, err;
-                     if (auto e = need_scalar(in, s); !e.empty()) return e;
-                     auto v = parse_size(s, &err);
-                     if (!v) return err;
-                     // 8192: the per-event scratch buffer of the kernel programs.
-                     if (*v < 64 || *v > 8192) return "'" + s + "' must be between 64 and 8192 bytes";
-                     c.ebpf.capture_size = static_cast<uint32_t>(*v);
-                     return "";
-                 },
-                 [](const Config& c) { return Json(c.ebpf.capture_size); }});
+    f.push_back(f_size("ebpf.ringbuf_size", "OTEL_EBPF_BPF_RINGBUF_SIZE",
+                       "obi-cpp: ring buffer bytes, a power of two from 64KiB to 1GiB", 64u << 10, 1u << 30, true,
+                       [](Config& c, uint64_t v) { c.ebpf.ringbuf_size = v; },
+                       [](const Config& c) { return Json(c.ebpf.ringbuf_size); }));
+    // The upper bound is the kernel's: one per-CPU scratch value holds the captured bytes.
+    f.push_back(f_size("ebpf.capture_size", "OTEL_EBPF_BPF_CAPTURE_SIZE",
+                       "obi-cpp: payload bytes captured per message, 64.." + std::to_string(OBI_CAPTURE_MAX) +
+                           " (the kernel limit)",
+                       64, OBI_CAPTURE_MAX, false,
+                       [](Config& c, uint64_t v) { c.ebpf.capture_size = static_cast<uint32_t>(v); },
+                       [](const Config& c) { return Json(c.ebpf.capture_size); }));
     return f;
 }
 

@@ -4,12 +4,13 @@
 #include <algorithm>
 
 #include "config/values.h"
+#include "obi_events.h"
 
 namespace obi::config {
 namespace {
 
 // Maximum capture per message: the per-event scratch buffer of the kernel programs.
-constexpr uint32_t kMaxCaptureSize = 8192;
+constexpr uint32_t kMaxCaptureSize = OBI_CAPTURE_MAX;  // the kernel limit (bpf/shared/obi_events.h)
 constexpr uint32_t kMinCaptureSize = 64;
 
 void add_unique(std::vector<std::string>& out, const std::vector<std::string>& items)
@@ -42,7 +43,7 @@ void resolve_capture_size(Config& cfg, const LoadContext& ctx)
     uint32_t size = std::clamp(http, kMinCaptureSize, kMaxCaptureSize);
     if (size != http)
         cfg.warn("ebpf.buffer_sizes.http is " + std::to_string(http) + " bytes; this agent captures " +
-                 std::to_string(size) + " bytes per message (ebpf.capture_size, limit 8192)");
+                 std::to_string(size) + " bytes per message (ebpf.capture_size, limit " + std::to_string(kMaxCaptureSize) + ")");
     cfg.ebpf.capture_size = size;
 }
 

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "obi_events.h"
 #include "ebpf/kernel_check.h"
 
 struct obi_proc;
@@ -28,7 +29,7 @@ std::optional<Backend> choose_backend(const KernelReport& report, std::optional<
 
 struct TracerOptions {
     Backend backend = Backend::SockTracepoints;
-    uint32_t capture_size = 2048;          // bytes captured per message burst
+    uint32_t capture_size = OBI_CAPTURE_DEFAULT;  // bytes captured per message burst
     uint32_t wakeup_bytes = 64 * 1024;     // ring buffer fill that wakes the reader early
     uint32_t ringbuf_size = 8 << 20;       // data ring buffer size (power of two)
     uint32_t agent_pid = 0;                // never traced

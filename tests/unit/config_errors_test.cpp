@@ -135,7 +135,7 @@ std::vector<ErrorCase> error_cases()
         {"ringbuf size not a power of two", "", {{"OTEL_EBPF_BPF_RINGBUF_SIZE", "100000"}},
          {"OTEL_EBPF_BPF_RINGBUF_SIZE: '100000' must be a power of two between 64KiB"}},
         {"capture size above the kernel limit", "ebpf:\n  capture_size: 10000\n", {},
-         {"ebpf.capture_size: '10000' must be between 64 and 8192 bytes"}},
+         {"ebpf.capture_size: '10000' must be between 64 and 8KiB (8192) bytes"}},
         {"probe backend", "", {{"OTEL_EBPF_BPF_PROBE_BACKEND", "kprobes"}},
          {"OTEL_EBPF_BPF_PROBE_BACKEND: 'kprobes' is not one of auto, sock_tracepoints, syscall_tracepoints"}},
         {"buffer size too large", "ebpf:\n  buffer_sizes:\n    http: 1000000\n", {},
