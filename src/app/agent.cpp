@@ -14,6 +14,7 @@
 #include "ebpf/kernel_check.h"
 #include "ebpf/tracer.h"
 #include "export/printer/trace_printer.h"
+#include "pipeline/query_stage.h"
 #include "pipeline/route_stage.h"
 #include "pipeline/span_pipeline.h"
 #include "protocols/http1/conn_handler.h"
@@ -111,8 +112,13 @@ int Agent::run()
     MonoClock clock;
     pipeline::ServiceRegistry registry;
     pipeline::RouteStage routes(cfg_.routes);
+    pipeline::QueryStage query(cfg_.attributes);
+    auto decorate = [&routes, &query](Span& s) {
+        query.apply(s);
+        return routes.apply(s);
+    };
     pipeline::SpanPipeline spans({cfg_.otel_traces.max_export_batch_size, cfg_.otel_traces.max_queue_size}, registry,
-                                 [&routes](Span& s) { return routes.apply(s); }, make_exporters(cfg_, clock));
+                                 decorate, make_exporters(cfg_, clock));
     conntrack::TrackerOptions copts;
     copts.request_timeout_ns = to_ns(cfg_.ebpf.http_request_timeout);
     conntrack::ConnTracker tracker(copts, spans, {http1::protocol_def()});
