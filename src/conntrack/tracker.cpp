@@ -59,15 +59,20 @@ constexpr size_t kDecideBytes = 16;   // enough for "OPTIONS " or "HTTP/1.1" and
 constexpr size_t kMaxProbeChunks = 16;
 }  // namespace
 
+void ConnTracker::give_up_burst(Connection& c)
+{
+    c.probe.clear();
+    if (++c.attempts >= opts_.max_detect_attempts) {
+        c.ignored = true;
+        stats_.unclassified++;
+    }
+}
+
 void ConnTracker::detect(Connection& c, const DataChunk& chunk)
 {
     if (chunk.msg_start && !c.probe.empty()) {  // the previous burst ended undecided
-        c.probe.clear();
-        if (++c.attempts >= opts_.max_detect_attempts) {
-            c.ignored = true;
-            stats_.unclassified++;
-            return;
-        }
+        give_up_burst(c);
+        if (c.ignored) return;
     }
     if (!chunk.msg_start && c.probe.empty()) return;  // inside a burst whose start we did not see
     ProbeChunk& p = c.probe.emplace_back();
@@ -102,13 +107,7 @@ void ConnTracker::detect(Connection& c, const DataChunk& chunk)
         }
         return;
     }
-    if (head.size() >= kDecideBytes || hole || c.probe.size() >= kMaxProbeChunks) {
-        c.probe.clear();
-        if (++c.attempts >= opts_.max_detect_attempts) {
-            c.ignored = true;
-            stats_.unclassified++;
-        }
-    }
+    if (head.size() >= kDecideBytes || hole || c.probe.size() >= kMaxProbeChunks) give_up_burst(c);
 }
 
 void ConnTracker::on_data(const obi_data_event& ev, size_t size)

@@ -83,6 +83,8 @@ private:
     // Detects the protocol from the burst's first bytes; on success creates the handler and
     // replays the burst (including `chunk`) into it.
     void detect(Connection& c, const DataChunk& chunk);
+    // A burst gave no protocol; after max_detect_attempts the connection is ignored.
+    void give_up_burst(Connection& c);
 
     TrackerOptions opts_;
     SpanSink& sink_;

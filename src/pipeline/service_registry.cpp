@@ -1,13 +1,11 @@
 // ServiceRegistry implementation; inheritance reads one /proc file once per new child.
 #include "pipeline/service_registry.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cstdlib>
-#include <cstring>
 #include <mutex>
 #include <string>
+
+#include "discovery/proc_read.h"
+#include "discovery/process_facts.h"
 
 namespace obi::pipeline {
 
@@ -88,17 +86,10 @@ std::vector<ServicePtr> ServiceRegistry::all() const
 
 uint32_t read_ppid(uint32_t pid)
 {
-    std::string path = "/proc/" + std::to_string(pid) + "/stat";
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    char buf[512];
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    buf[n] = 0;
-    const char* rp = strrchr(buf, ')');  // comm may contain spaces and ')'
-    if (!rp || rp[1] != ' ' || !rp[2] || rp[3] != ' ') return 0;
-    return static_cast<uint32_t>(strtoul(rp + 4, nullptr, 10));
+    auto text = discovery::read_file_bounded("/proc/" + std::to_string(pid) + "/stat", 1024);
+    if (!text) return 0;
+    auto stat = discovery::parse_stat(*text);
+    return stat ? stat->ppid : 0;
 }
 
 }  // namespace obi::pipeline
