@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "app/capture_loop.h"
+#include "config/otlp.h"
 #include "app/discovery_loop.h"
 #include "conntrack/tracker.h"
 #include "ebpf/kernel_check.h"
@@ -134,6 +135,12 @@ int Agent::run()
     discovery.initial_scan();
     spans.start();
     discovery.start();
+    // Until the OTLP and Prometheus exporters land, say so instead of dropping data silently.
+    if (config::otlp_target(cfg_, config::OtlpSignal::Traces) || config::otlp_target(cfg_, config::OtlpSignal::Metrics))
+        spdlog::warn("an OTLP endpoint is configured, but this version does not export OTLP yet: spans go only to the "
+                     "trace printer (set OTEL_EBPF_TRACE_PRINTER to see them)");
+    if (cfg_.prometheus.port != 0)
+        spdlog::warn("prometheus_export.port is set, but this version does not serve Prometheus metrics yet");
     spdlog::info("ready: instrumenting {} processes", discovery.instrumented());
 
     capture.run();  // until stop()
