@@ -5,9 +5,10 @@ set -euo pipefail
 
 BUILD_PKGS=(cmake ninja-build pkg-config g++ clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev)
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libcurl4-openssl-dev libcpp-httplib-dev)
 # Real peers for the integration tests and the benchmark (servers, clients, runtimes).
-TEST_PKGS=(python3-minimal python3-pytest nginx curl wrk golang-go gcc procps iproute2)
+TEST_PKGS=(python3-minimal python3-pytest nginx curl wrk golang-go gcc procps iproute2 prometheus)
 
 want=()
 for p in "${BUILD_PKGS[@]}" ${OBI_INSTALL_TEST_DEPS:+"${TEST_PKGS[@]}"}; do
