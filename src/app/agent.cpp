@@ -17,6 +17,7 @@
 #include "export/printer/trace_printer.h"
 #include "pipeline/query_stage.h"
 #include "pipeline/route_stage.h"
+#include "pipeline/sampler.h"
 #include "pipeline/span_pipeline.h"
 #include "protocols/http1/conn_handler.h"
 
@@ -118,8 +119,11 @@ int Agent::run()
         query.apply(s);
         return routes.apply(s);
     };
+    pipeline::SamplerSet samplers(pipeline::Sampler(cfg_.otel_traces.sampler.name, cfg_.otel_traces.sampler.arg));
+    pipeline::ExportStages stages;
+    stages.sample = [&samplers](const Span& s) { return samplers.sample(s); };
     pipeline::SpanPipeline spans({cfg_.otel_traces.max_export_batch_size, cfg_.otel_traces.max_queue_size}, registry,
-                                 decorate, make_exporters(cfg_, clock));
+                                 decorate, make_exporters(cfg_, clock), std::move(stages));
     conntrack::TrackerOptions copts;
     copts.request_timeout_ns = to_ns(cfg_.ebpf.http_request_timeout);
     conntrack::ConnTracker tracker(copts, spans, {http1::protocol_def()});

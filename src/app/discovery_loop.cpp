@@ -109,6 +109,11 @@ void DiscoveryLoop::instrument(const ProcessFacts& f0, const discovery::MatchRes
     // The server role of a connection comes from its local port being a listening port.
     for (uint16_t port : discovery::read_listen_ports(f.pid, root_)) tracer_.add_listen_port(f.netns, port);
     auto svc = std::make_shared<ServiceInfo>(discovery::make_service_info(f, m.selector, naming_));
+    const auto& overrides = cfg_.discovery.instrument_overrides;
+    if (m.index < overrides.size() && overrides[m.index].sampler) {
+        svc->sampler_name = overrides[m.index].sampler->name;
+        svc->sampler_arg = overrides[m.index].sampler->arg;
+    }
     bool fresh = !traced_.count(f.pid);
     traced_[f.pid] = Traced{f.start_time_ticks, m, svc};
     registry_.put(f.pid, svc);

@@ -16,6 +16,7 @@ struct ResolvedParent {
     TraceId trace_id;
     SpanId span_id;
     uint8_t flags = 1;
+    bool from_remote = false;  // the trace came from an incoming traceparent
 };
 
 // A direct-mapped table: O(1) with one cache line touched per call; a newer entry

@@ -29,8 +29,9 @@ bool valid_utf8(std::string_view s)
 }
 
 SpanPipeline::SpanPipeline(PipelineOptions opts, ServiceRegistry& registry, RouteFn routes,
-                           std::vector<std::unique_ptr<SpanExporter>> exporters)
-    : opts_(opts), registry_(registry), routes_(std::move(routes)), exporters_(std::move(exporters))
+                           std::vector<std::unique_ptr<SpanExporter>> exporters, ExportStages stages)
+    : opts_(opts), registry_(registry), routes_(std::move(routes)), exporters_(std::move(exporters)),
+      stages_(std::move(stages))
 {
     batch_.reserve(1024);
 }
@@ -49,7 +50,7 @@ void SpanPipeline::emit(Span&& span)
         stats_.dropped_unknown.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    if ((routes_ && !routes_(span)) || !span.service->export_traces) {
+    if (routes_ && !routes_(span)) {  // routes.ignored_patterns (ignore_mode all/traces)
         stats_.dropped_ignored.fetch_add(1, std::memory_order_relaxed);
         return;
     }
@@ -96,12 +97,38 @@ void SpanPipeline::export_loop()
         queue_.pop_front();
         queued_spans_ -= batch.size();
         lock.unlock();
-        for (auto& e : exporters_) e->export_spans(batch);
-        stats_.exported.fetch_add(batch.size(), std::memory_order_relaxed);
+        export_batch(batch);
         lock.lock();
     }
     lock.unlock();
     for (auto& e : exporters_) e->flush();
+}
+
+void SpanPipeline::export_batch(std::vector<Span>& batch)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < batch.size(); i++) {
+        Span& s = batch[i];
+        if (stages_.filter && !stages_.filter(s)) {
+            stats_.filtered.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        if (stages_.record_metrics && s.service->export_metrics) stages_.record_metrics(s);
+        if (!s.service->export_traces) {
+            stats_.dropped_ignored.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        if (stages_.sample && !stages_.sample(s)) {
+            stats_.unsampled.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        if (keep != i) batch[keep] = std::move(s);
+        keep++;
+    }
+    batch.resize(keep);
+    if (batch.empty()) return;
+    for (auto& e : exporters_) e->export_spans(batch);
+    stats_.exported.fetch_add(batch.size(), std::memory_order_relaxed);
 }
 
 void SpanPipeline::shutdown(std::chrono::milliseconds timeout)

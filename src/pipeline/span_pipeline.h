@@ -1,6 +1,7 @@
-// The stages after parsing: decorate each span (service identity, route), drop what must
-// not be exported, batch on the capture thread, and hand batches to the export thread
-// through a bounded queue (full queue: the batch is dropped and counted, never blocking).
+// The stages after parsing. On the capture thread: decorate each span (service identity,
+// route, query) and batch. Through a bounded queue (full: the batch is dropped and counted,
+// never blocking) to the export thread: filter, record metrics (every request), sample, and
+// hand the sampled spans to the trace exporters.
 #pragma once
 
 #include <atomic>
@@ -27,7 +28,9 @@ struct PipelineOptions {
 
 struct PipelineStats {
     std::atomic<uint64_t> spans{0};             // spans produced by the parsers
-    std::atomic<uint64_t> exported{0};          // spans handed to exporters
+    std::atomic<uint64_t> exported{0};          // spans handed to trace exporters
+    std::atomic<uint64_t> filtered{0};          // filter.application: dropped from metrics and traces
+    std::atomic<uint64_t> unsampled{0};         // not exported as traces by the sampler
     std::atomic<uint64_t> dropped_queue{0};     // export queue full
     std::atomic<uint64_t> dropped_invalid{0};   // invalid UTF-8 method/path, end before start
     std::atomic<uint64_t> dropped_ignored{0};   // routes.ignored_patterns, service exports
@@ -37,10 +40,17 @@ struct PipelineStats {
 // Sets span.route; returns false when the span must not be exported as a trace.
 using RouteFn = std::function<bool(Span&)>;
 
+// Export-thread stages; any may be empty.
+struct ExportStages {
+    std::function<bool(const Span&)> filter;          // false: dropped from metrics and traces
+    std::function<void(const Span&)> record_metrics;  // every span that passed the filter
+    std::function<bool(const Span&)> sample;          // false: not exported as a trace
+};
+
 class SpanPipeline final : public conntrack::SpanSink {
 public:
     SpanPipeline(PipelineOptions opts, ServiceRegistry& registry, RouteFn routes,
-                 std::vector<std::unique_ptr<SpanExporter>> exporters);
+                 std::vector<std::unique_ptr<SpanExporter>> exporters, ExportStages stages = {});
     ~SpanPipeline() override;
 
     void emit(Span&& span) override;  // capture thread
@@ -53,11 +63,13 @@ public:
 
 private:
     void export_loop();
+    void export_batch(std::vector<Span>& batch);
 
     PipelineOptions opts_;
     ServiceRegistry& registry_;
     RouteFn routes_;
     std::vector<std::unique_ptr<SpanExporter>> exporters_;
+    ExportStages stages_;
     std::vector<Span> batch_;
     mutable std::mutex mu_;
     std::condition_variable cv_;

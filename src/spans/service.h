@@ -23,6 +23,8 @@ struct ServiceInfo {
     std::map<std::string, std::string> resource_attributes;
     bool export_traces = true;
     bool export_metrics = true;
+    // discovery.instrument[].sampler of the entry that selected the process ("" = global).
+    std::string sampler_name, sampler_arg;
 };
 
 using ServicePtr = std::shared_ptr<const ServiceInfo>;

@@ -64,6 +64,9 @@ struct Span {
     SpanId span_id;
     SpanId parent_span_id;
     uint8_t trace_flags = 1;
+    // The trace was started outside this agent (an incoming traceparent, or the
+    // application's own outgoing one): its sampled flag is the parent's decision.
+    bool trace_from_remote = false;
 
     uint32_t pid = 0;
     uint32_t tid = 0;

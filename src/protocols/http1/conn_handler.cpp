@@ -29,6 +29,7 @@ struct Pending {
     TraceId trace_id;
     SpanId span_id, parent_id;
     uint8_t flags = 1;
+    bool from_remote = false;  // see Span::trace_from_remote
 };
 
 enum class Phase { Head, Body, Lost };
@@ -367,11 +368,12 @@ private:
                 p.trace_id = tp->trace_id;
                 p.parent_id = tp->parent_id;
                 p.flags = tp->flags;
+                p.from_remote = true;
             } else {
                 p.trace_id = k ? ktrace(k->trace_id) : random_trace_id();
                 if (!p.trace_id.valid()) p.trace_id = random_trace_id();
             }
-            if (k) env_.resolver->remember(kspan(k->span_id), {p.trace_id, p.span_id, p.flags});
+            if (k) env_.resolver->remember(kspan(k->span_id), {p.trace_id, p.span_id, p.flags, p.from_remote});
             return;
         }
         // Client: the kernel parented the call to the thread's in-flight server request.
@@ -383,6 +385,7 @@ private:
                     p.trace_id = r->trace_id;
                     p.parent_id = r->span_id;
                     p.flags = r->flags;
+                    p.from_remote = r->from_remote;
                 } else {
                     p.parent_id = kparent;
                 }
@@ -394,6 +397,7 @@ private:
             p.trace_id = tp->trace_id;
             p.span_id = tp->parent_id;
             p.flags = tp->flags;
+            p.from_remote = true;
         }
     }
 
@@ -405,7 +409,7 @@ private:
         const Pending& p = pending_.back();
         SpanId s;
         std::copy(k.span_id, k.span_id + 8, s.bytes.begin());
-        env_.resolver->remember(s, {p.trace_id, p.span_id, p.flags});
+        env_.resolver->remember(s, {p.trace_id, p.span_id, p.flags, p.from_remote});
     }
 
     void body_done(Stream& s, uint64_t ts_ns, bool is_req)
@@ -462,6 +466,7 @@ private:
         sp.span_id = p.span_id;
         sp.parent_span_id = p.parent_id;
         sp.trace_flags = p.flags;
+        sp.trace_from_remote = p.from_remote;
         sp.pid = conn.pid;
         sp.tid = p.tid;
         env_.counters->spans++;
