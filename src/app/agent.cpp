@@ -9,15 +9,13 @@
 #include <memory>
 
 #include "app/capture_loop.h"
-#include "config/otlp.h"
+#include "app/telemetry.h"
 #include "app/discovery_loop.h"
 #include "conntrack/tracker.h"
 #include "ebpf/kernel_check.h"
 #include "ebpf/tracer.h"
-#include "export/printer/trace_printer.h"
 #include "pipeline/query_stage.h"
 #include "pipeline/route_stage.h"
-#include "pipeline/sampler.h"
 #include "pipeline/span_pipeline.h"
 #include "protocols/http1/conn_handler.h"
 
@@ -31,22 +29,6 @@ std::optional<ebpf::Backend> forced_backend(const config::Config& cfg)
     case config::ProbeBackend::SyscallTracepoints: return ebpf::Backend::SyscallTracepoints;
     default: return std::nullopt;
     }
-}
-
-std::vector<std::unique_ptr<SpanExporter>> make_exporters(const config::Config& cfg, const MonoClock& clock)
-{
-    std::vector<std::unique_ptr<SpanExporter>> out;
-    using TP = config::TracePrinter;
-    printer::Mode mode = printer::Mode::Text;
-    switch (cfg.trace_printer) {
-    case TP::Disabled: break;
-    case TP::Counter: mode = printer::Mode::Counter; break;
-    case TP::Text: mode = printer::Mode::Text; break;
-    case TP::Json: mode = printer::Mode::Json; break;
-    case TP::JsonIndent: mode = printer::Mode::JsonIndent; break;
-    }
-    if (cfg.trace_printer != TP::Disabled) out.push_back(std::make_unique<printer::TracePrinter>(mode, stdout, clock));
-    return out;
 }
 
 uint64_t to_ns(config::Duration d) { return static_cast<uint64_t>(std::max<int64_t>(0, d.count())); }
@@ -112,24 +94,32 @@ int Agent::run()
     for (const auto& p : tracer->attached_programs()) spdlog::debug("attached {}", p);
 
     MonoClock clock;
+    Telemetry telemetry(cfg_, clock);
+    if (!telemetry.init(&error) || !telemetry.start(&error)) {
+        spdlog::error("{}", error);
+        return 1;
+    }
     pipeline::ServiceRegistry registry;
+    registry.set_listener([&telemetry](const ServicePtr& svc, bool added) {
+        std::string exe = svc->exe_path.substr(svc->exe_path.rfind('/') + 1);
+        telemetry.agent().instrumented_processes->add({exe}, added ? 1 : -1);
+        if (added) telemetry.service_added(svc);
+        else telemetry.service_exited(svc.get());
+    });
     pipeline::RouteStage routes(cfg_.routes);
     pipeline::QueryStage query(cfg_.attributes);
     auto decorate = [&routes, &query](Span& s) {
         query.apply(s);
         return routes.apply(s);
     };
-    pipeline::SamplerSet samplers(pipeline::Sampler(cfg_.otel_traces.sampler.name, cfg_.otel_traces.sampler.arg));
-    pipeline::ExportStages stages;
-    stages.sample = [&samplers](const Span& s) { return samplers.sample(s); };
     pipeline::SpanPipeline spans({cfg_.otel_traces.max_export_batch_size, cfg_.otel_traces.max_queue_size}, registry,
-                                 decorate, make_exporters(cfg_, clock), std::move(stages));
+                                 decorate, telemetry.take_trace_exporters(), telemetry.stages());
     conntrack::TrackerOptions copts;
     copts.request_timeout_ns = to_ns(cfg_.ebpf.http_request_timeout);
     conntrack::ConnTracker tracker(copts, spans, {http1::protocol_def()});
 
     DiscoveryLoop discovery(cfg_, *tracer, registry, stop_);
-    CaptureLoop capture(*tracer, tracker, spans, registry,
+    CaptureLoop capture(*tracer, tracker, spans, registry, telemetry,
                         static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.ebpf.batch_timeout).count()),
                         stop_);
     if (!discovery.open(&error) || !capture.open(&error)) {
@@ -139,20 +129,17 @@ int Agent::run()
     discovery.initial_scan();
     spans.start();
     discovery.start();
-    // Until the OTLP and Prometheus exporters land, say so instead of dropping data silently.
-    if (config::otlp_target(cfg_, config::OtlpSignal::Traces) || config::otlp_target(cfg_, config::OtlpSignal::Metrics))
-        spdlog::warn("an OTLP endpoint is configured, but this version does not export OTLP yet: spans go only to the "
-                     "trace printer (set OTEL_EBPF_TRACE_PRINTER to see them)");
-    if (cfg_.prometheus.port != 0)
-        spdlog::warn("prometheus_export.port is set, but this version does not serve Prometheus metrics yet");
     spdlog::info("ready: instrumenting {} processes", discovery.instrumented());
 
     capture.run();  // until stop()
 
     spdlog::info("stopping: detaching probes and flushing spans");
     discovery.join();
-    spans.shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.shutdown_timeout));
-    tracer.reset();  // detaches every program and frees every map
+    // One deadline for the whole shutdown (shutdown_timeout), however many exporters there are.
+    auto deadline = std::chrono::steady_clock::now() + cfg_.shutdown_timeout;
+    tracer.reset();              // detaches every program and frees every map
+    spans.shutdown(deadline);    // drains into the trace exporters and finishes them
+    telemetry.shutdown(deadline);  // last metric export, endpoints down
     const auto& ps = spans.stats();
     spdlog::info("stopped: {} spans exported, {} dropped", ps.exported.load(),
                  ps.dropped_queue.load() + ps.dropped_invalid.load());

@@ -16,8 +16,9 @@ constexpr uint64_t kStatsLogNs = 30000000000ull;
 }  // namespace
 
 CaptureLoop::CaptureLoop(ebpf::Tracer& tracer, conntrack::ConnTracker& tracker, pipeline::SpanPipeline& pipeline,
-                         pipeline::ServiceRegistry& registry, int batch_timeout_ms, const StopSignal& stop)
-    : tracer_(tracer), tracker_(tracker), pipeline_(pipeline), registry_(registry),
+                         pipeline::ServiceRegistry& registry, Telemetry& telemetry, int batch_timeout_ms,
+                         const StopSignal& stop)
+    : tracer_(tracer), tracker_(tracker), pipeline_(pipeline), registry_(registry), telemetry_(telemetry),
       batch_timeout_ms_(std::max(1, batch_timeout_ms)), stop_(stop)
 {
 }
@@ -41,7 +42,7 @@ void CaptureLoop::run()
         uint64_t now = MonoClock::now_mono_ns();
         int timeout = static_cast<int>(std::min<uint64_t>(batch_timeout_ms_, next_timer > now ? (next_timer - now) / 1000000 + 1 : 0));
         waiter.wait(timeout);
-        reader_->consume();
+        if (reader_->consume() > 0) flushes_++;
         pipeline_.flush();
         now = MonoClock::now_mono_ns();
         if (now >= next_timer) {
@@ -59,6 +60,7 @@ void CaptureLoop::periodic(uint64_t now_ns)
     pipeline_.flush();
     registry_.purge(now_ns, kExitLingerNs);
     ebpf::KernelStats ks = tracer_.read_stats();
+    update_self_metrics(ks);
     if (ks.data_lost > last_lost_) {
         spdlog::warn("{} socket events were lost because the ring buffer was full; spans of the affected connections "
                      "are dropped. Raise ebpf.ringbuf_size (OTEL_EBPF_BPF_RINGBUF_SIZE) or lower ebpf.batch_timeout",
@@ -79,6 +81,27 @@ void CaptureLoop::periodic(uint64_t now_ns)
                       ps.spans.load(), ps.exported.load(), ps.dropped_queue.load(), ps.dropped_invalid.load(),
                       ps.dropped_ignored.load(), ps.dropped_unknown.load());
     }
+}
+
+void CaptureLoop::update_self_metrics(const ebpf::KernelStats& ks)
+{
+    auto& am = telemetry_.agent();
+    auto push = [](metrics::InternalCounter* c, uint64_t now, uint64_t& pushed) {
+        if (c && now > pushed) c->add(now - pushed);
+        if (now > pushed) pushed = now;
+    };
+    push(am.ringbuf_events_read, tracker_.stats().data_events + tracker_.stats().close_events, pushed_events_);
+    push(am.ringbuf_events_lost, ks.data_lost + ks.ctrl_lost, pushed_lost_);
+    push(am.tracer_flushes, flushes_, pushed_flushes_);
+    const auto& counters = tracker_.counters();
+    pushed_parse_errors_.resize(counters.size());
+    for (size_t i = 0; i < counters.size(); i++) {
+        uint64_t errs = counters[i].parse_errors;
+        if (errs > pushed_parse_errors_[i])
+            am.parse_errors->add({tracker_.protocols()[i].name}, double(errs - pushed_parse_errors_[i]));
+        pushed_parse_errors_[i] = errs;
+    }
+    telemetry_.update_exporter_metrics(pipeline_);
 }
 
 }  // namespace obi

@@ -33,6 +33,9 @@ enum class RouteUnmatched { Heuristic, Path, Wildcard, Unset, LowCardinality };
 enum class RouteIgnoreMode { All, Traces, Metrics };
 enum class OtlpProtocol { Unset, Grpc, HttpProtobuf, HttpJson, Debug };  // Debug: traces only
 enum class HistogramAggregation { ExplicitBucket, Base2Exponential };
+// OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE (lowmemory: delta for counters and histograms, as
+// the OTel SDK defines it for synchronous instruments, which are all we have).
+enum class TemporalityPreference { Cumulative, Delta, LowMemory };
 enum class ExemplarFilter { AlwaysOff, AlwaysOn, TraceBased };
 enum class InternalMetricsExporter { Disabled, Prometheus, Otel };
 enum class KubeEnable { False, True, Autodetect };
@@ -249,6 +252,7 @@ struct OtelMetricsExport {
     Duration ttl = 5min;
     Buckets buckets;
     HistogramAggregation histogram_aggregation = HistogramAggregation::ExplicitBucket;
+    TemporalityPreference temporality = TemporalityPreference::Cumulative;
     uint32_t exponential_max_size = 160;  // exponential_histogram.max_size
     int exponential_max_scale = 20;       // exponential_histogram.max_scale
     uint32_t reporters_cache_len = 256;

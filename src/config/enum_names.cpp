@@ -64,6 +64,10 @@ EnumTable<RouteUnmatched> enum_table(RouteUnmatched) { return kUnmatched; }
 EnumTable<RouteIgnoreMode> enum_table(RouteIgnoreMode) { return kIgnoreMode; }
 EnumTable<OtlpProtocol> enum_table(OtlpProtocol) { return kProtocol; }
 EnumTable<HistogramAggregation> enum_table(HistogramAggregation) { return kAggregation; }
+constexpr EnumName<TemporalityPreference> kTemporality[] = {{"cumulative", TemporalityPreference::Cumulative},
+                                                            {"delta", TemporalityPreference::Delta},
+                                                            {"lowmemory", TemporalityPreference::LowMemory}};
+EnumTable<TemporalityPreference> enum_table(TemporalityPreference) { return kTemporality; }
 EnumTable<ExemplarFilter> enum_table(ExemplarFilter) { return kExemplar; }
 EnumTable<InternalMetricsExporter> enum_table(InternalMetricsExporter) { return kInternal; }
 EnumTable<KubeEnable> enum_table(KubeEnable) { return kKube; }

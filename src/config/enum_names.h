@@ -31,6 +31,7 @@ EnumTable<RouteUnmatched> enum_table(RouteUnmatched);
 EnumTable<RouteIgnoreMode> enum_table(RouteIgnoreMode);
 EnumTable<OtlpProtocol> enum_table(OtlpProtocol);
 EnumTable<HistogramAggregation> enum_table(HistogramAggregation);
+EnumTable<TemporalityPreference> enum_table(TemporalityPreference);
 EnumTable<ExemplarFilter> enum_table(ExemplarFilter);
 EnumTable<InternalMetricsExporter> enum_table(InternalMetricsExporter);
 EnumTable<KubeEnable> enum_table(KubeEnable);

@@ -224,6 +224,8 @@ std::vector<Field> export_fields()
                        {"OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION"},
                        "explicit_bucket_histogram or base2_exponential_bucket_histogram",
                        OBI_AT(otel_metrics.histogram_aggregation)));
+    f.push_back(f_enum("", {"OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE"},
+                       "OTLP metrics temporality: cumulative, delta or lowmemory", OBI_AT(otel_metrics.temporality)));
     f.push_back(f_int("otel_metrics_export.exponential_histogram.max_size", {}, "buckets of exponential histograms",
                       OBI_AT(otel_metrics.exponential_max_size), 1, 100000));
     f.push_back(f_int("otel_metrics_export.exponential_histogram.max_scale", {}, "scale of exponential histograms",

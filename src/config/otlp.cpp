@@ -22,9 +22,8 @@ std::string parse_url(std::string_view text, Url& url)
     std::string_view rest = s;
     if (auto p = s.find("://"); p != std::string::npos) {
         url.scheme = to_lower(s.substr(0, p));
-        for (char c : url.scheme)
-            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.')
-                return "'" + s + "' has an invalid scheme";
+        if (url.scheme != "http" && url.scheme != "https" && url.scheme != "unix")
+            return "'" + s + "' has the scheme '" + url.scheme + "' (expected http://, https:// or unix://)";
         rest = std::string_view(s).substr(p + 3);
         if (url.scheme == "unix") {
             if (rest.empty()) return "'" + s + "' has no socket path (e.g. unix:///run/otlp.sock)";
@@ -51,6 +50,9 @@ std::string parse_url(std::string_view text, Url& url)
     }
     if (url.host.empty())
         return "'" + s + "' has no host (expected e.g. http://collector:4318 or collector:4317)";
+    for (char c : url.host)
+        if (std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c)) || c == '@')
+            return "'" + s + "' has an invalid character in the host '" + url.host + "'";
     if (url.scheme.empty() && url.port.empty())
         return "'" + s + "' needs a scheme or a port (expected e.g. http://collector:4318 or collector:4317)";
     if (!url.port.empty() && !parse_int(url.port, 1, 65535)) return "'" + s + "' has an invalid port '" + url.port + "'";

@@ -1,7 +1,8 @@
-// Interface of every span exporter (trace printer now; OTLP later). Exporters run on the
+// Interface of every span exporter (trace printer, OTLP). Exporters run on the
 // export thread, never on the capture thread.
 #pragma once
 
+#include <chrono>
 #include <vector>
 
 #include "spans/span.h"
@@ -13,6 +14,12 @@ public:
     virtual ~SpanExporter() = default;
     virtual void export_spans(const std::vector<Span>& batch) = 0;
     virtual void flush() {}
+    // Last call, at shutdown: deliver what is buffered, giving up at `deadline`.
+    virtual void finish(std::chrono::steady_clock::time_point deadline)
+    {
+        (void)deadline;
+        flush();
+    }
 };
 
 }  // namespace obi

@@ -66,11 +66,17 @@ struct MetricData {
     Temporality temporality = Temporality::Cumulative;
     bool monotonic = true;  // sums
     std::vector<DataPoint> points;
+    // Prometheus only: the family name when it is not derived from name, unit and kind
+    // (OBI's fixed names such as traces_spanmetrics_latency), and whether each point also
+    // carries the resource's target_info labels (traces_target_info).
+    std::string prometheus_name;
+    bool prometheus_resource_info = false;
 };
 
 struct ResourceMetrics {
     ServicePtr service;  // the resource; nullptr for the agent's own (internal) metrics
-    std::vector<MetricData> metrics;
+    std::vector<MetricData> metrics;  // may be empty: a known process that recorded nothing yet
+    bool target_info = true;          // false once the process exited (Prometheus target_info goes)
 };
 
 struct Snapshot {

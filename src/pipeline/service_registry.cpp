@@ -9,18 +9,40 @@
 
 namespace obi::pipeline {
 
+void ServiceRegistry::notify(const std::vector<std::pair<ServicePtr, bool>>& changes)
+{
+    if (!listener_) return;
+    for (const auto& [svc, added] : changes)
+        if (svc) listener_(svc, added);
+}
+
 void ServiceRegistry::put(uint32_t pid, ServicePtr svc)
 {
-    std::unique_lock lock(mu_);
-    by_pid_[pid] = std::move(svc);
-    exited_at_.erase(pid);
+    std::vector<std::pair<ServicePtr, bool>> changes;
+    {
+        std::unique_lock lock(mu_);
+        ServicePtr& slot = by_pid_[pid];
+        if (slot) changes.emplace_back(slot, false);
+        slot = svc;
+        exited_at_.erase(pid);
+    }
+    changes.emplace_back(std::move(svc), true);
+    notify(changes);
 }
 
 void ServiceRegistry::remove(uint32_t pid)
 {
-    std::unique_lock lock(mu_);
-    by_pid_.erase(pid);
-    exited_at_.erase(pid);
+    std::vector<std::pair<ServicePtr, bool>> changes;
+    {
+        std::unique_lock lock(mu_);
+        auto it = by_pid_.find(pid);
+        if (it != by_pid_.end()) {
+            changes.emplace_back(it->second, false);
+            by_pid_.erase(it);
+        }
+        exited_at_.erase(pid);
+    }
+    notify(changes);
 }
 
 void ServiceRegistry::mark_exited(uint32_t pid, uint64_t now_ns)
@@ -31,15 +53,23 @@ void ServiceRegistry::mark_exited(uint32_t pid, uint64_t now_ns)
 
 void ServiceRegistry::purge(uint64_t now_ns, uint64_t linger_ns)
 {
-    std::unique_lock lock(mu_);
-    for (auto it = exited_at_.begin(); it != exited_at_.end();) {
-        if (now_ns >= it->second + linger_ns) {
-            by_pid_.erase(it->first);
-            it = exited_at_.erase(it);
-        } else {
-            ++it;
+    std::vector<std::pair<ServicePtr, bool>> changes;
+    {
+        std::unique_lock lock(mu_);
+        for (auto it = exited_at_.begin(); it != exited_at_.end();) {
+            if (now_ns >= it->second + linger_ns) {
+                auto svc = by_pid_.find(it->first);
+                if (svc != by_pid_.end()) {
+                    changes.emplace_back(svc->second, false);
+                    by_pid_.erase(svc);
+                }
+                it = exited_at_.erase(it);
+            } else {
+                ++it;
+            }
         }
     }
+    notify(changes);
 }
 
 ServicePtr ServiceRegistry::find(uint32_t pid) const

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <shared_mutex>
 #include <unordered_map>
 #include <vector>
@@ -13,6 +14,11 @@ namespace obi::pipeline {
 
 class ServiceRegistry {
 public:
+    // Told when a service appears (added = true) or is forgotten; called without the lock
+    // held, from whichever thread changed the registry. Set before use.
+    using Listener = std::function<void(const ServicePtr& svc, bool added)>;
+    void set_listener(Listener l) { listener_ = std::move(l); }
+
     void put(uint32_t pid, ServicePtr svc);
     void remove(uint32_t pid);
     // The process exited: forget it after `linger_ns` (see purge()).
@@ -27,6 +33,8 @@ public:
     std::vector<ServicePtr> all() const;
 
 private:
+    void notify(const std::vector<std::pair<ServicePtr, bool>>& changes);
+    Listener listener_;
     mutable std::shared_mutex mu_;
     std::unordered_map<uint32_t, ServicePtr> by_pid_;
     std::unordered_map<uint32_t, uint64_t> exited_at_;

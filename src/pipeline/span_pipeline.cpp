@@ -36,7 +36,7 @@ SpanPipeline::SpanPipeline(PipelineOptions opts, ServiceRegistry& registry, Rout
     batch_.reserve(1024);
 }
 
-SpanPipeline::~SpanPipeline() { shutdown(std::chrono::milliseconds(0)); }
+SpanPipeline::~SpanPipeline() { shutdown(std::chrono::steady_clock::now()); }
 
 void SpanPipeline::emit(Span&& span)
 {
@@ -100,8 +100,9 @@ void SpanPipeline::export_loop()
         export_batch(batch);
         lock.lock();
     }
+    auto deadline = deadline_;
     lock.unlock();
-    for (auto& e : exporters_) e->flush();
+    for (auto& e : exporters_) e->finish(deadline);
 }
 
 void SpanPipeline::export_batch(std::vector<Span>& batch)
@@ -131,11 +132,10 @@ void SpanPipeline::export_batch(std::vector<Span>& batch)
     stats_.exported.fetch_add(batch.size(), std::memory_order_relaxed);
 }
 
-void SpanPipeline::shutdown(std::chrono::milliseconds timeout)
+void SpanPipeline::shutdown(std::chrono::steady_clock::time_point deadline)
 {
     if (!thread_.joinable()) return;
     flush();
-    auto deadline = std::chrono::steady_clock::now() + timeout;
     {
         std::unique_lock lock(mu_);
         // Let the export thread drain the queue until the deadline, then drop the rest.
@@ -146,10 +146,11 @@ void SpanPipeline::shutdown(std::chrono::milliseconds timeout)
         }
         if (!queue_.empty()) {
             stats_.dropped_queue.fetch_add(queued_spans_, std::memory_order_relaxed);
-            spdlog::warn("shutdown: {} spans still queued after {} ms were dropped", queued_spans_, timeout.count());
+            spdlog::warn("shutdown: {} spans still queued at the shutdown deadline were dropped", queued_spans_);
             queue_.clear();
             queued_spans_ = 0;
         }
+        deadline_ = deadline;
         stopping_ = true;
     }
     cv_.notify_all();

@@ -56,8 +56,9 @@ public:
     void emit(Span&& span) override;  // capture thread
     void flush();                     // capture thread: queue the current batch
     void start();
-    // Stops the export thread after exporting what is queued, or after `timeout`.
-    void shutdown(std::chrono::milliseconds timeout);
+    // Stops the export thread after exporting what is queued and finishing every exporter,
+    // all by `deadline` (what is left then is dropped and counted).
+    void shutdown(std::chrono::steady_clock::time_point deadline);
     const PipelineStats& stats() const { return stats_; }
     size_t queued_spans() const;
 
@@ -76,6 +77,7 @@ private:
     std::deque<std::vector<Span>> queue_;
     size_t queued_spans_ = 0;
     bool stopping_ = false;
+    std::chrono::steady_clock::time_point deadline_{};  // of shutdown(); set before stopping_
     std::thread thread_;
     PipelineStats stats_;
 };

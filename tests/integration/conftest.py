@@ -190,3 +190,7 @@ def module_agent_factory(work_dir, request):
     factory = AgentFactory(work_dir, _safe_name(request.module.__name__))
     yield factory
     factory.stop_all()
+
+
+# Real export peers (otlp.py): the Node OTLP receiver (tests/otlp_receiver) and a Prometheus server.
+from otlp import otlp_receiver, prometheus_factory, receiver_factory  # noqa: E402,F401

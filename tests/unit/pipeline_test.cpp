@@ -106,7 +106,7 @@ TEST(SpanPipeline, DecoratesBatchesAndDrops)
     backwards.end_ns = 0;
     p.emit(std::move(backwards));
     p.flush();
-    p.shutdown(std::chrono::milliseconds(2000));
+    p.shutdown(std::chrono::steady_clock::now() + std::chrono::milliseconds(2000));
     ASSERT_EQ(c->got.size(), 1u);
     EXPECT_EQ(c->got[0].route, "/r");
     EXPECT_EQ(c->got[0].service->name, "a");
