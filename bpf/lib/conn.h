@@ -17,8 +17,41 @@ struct obi_conn_state {
     __u8 role;
     __u8 last_dir; /* OBI_DIR_NONE before the first event */
     __u8 awaiting_response; /* server side: a request was read, no response started yet */
-    __u8 _pad;
+    __u8 capture_mode;      /* enum obi_capture_mode */
 };
+
+/* How much of a connection's bytes are copied. HTTP/1 bodies can be large and carry nothing
+ * we parse: its budget is per direction burst. Binary and multiplexed protocols (HTTP/2,
+ * database and broker protocols) have message boundaries anywhere in a burst: every call
+ * gets the full budget, so a frame header after a large frame is still seen. */
+enum obi_capture_mode {
+    OBI_CAPTURE_UNDECIDED = 0, /* no readable bytes seen yet */
+    OBI_CAPTURE_PER_BURST = 1,
+    OBI_CAPTURE_PER_CALL = 2,
+};
+
+/* The first bytes of a connection start an HTTP/1 message: a method or "HTTP/". */
+static __always_inline bool conn__http1_start(const __u8 *d, __u32 len)
+{
+    if (len < 4)
+        return false;
+    __u32 w = (__u32)d[0] | ((__u32)d[1] << 8) | ((__u32)d[2] << 16) | ((__u32)d[3] << 24);
+#define OBI_W(a, b, c, e) ((__u32)(a) | ((__u32)(b) << 8) | ((__u32)(c) << 16) | ((__u32)(e) << 24))
+    switch (w) {
+    case OBI_W('G', 'E', 'T', ' '):
+    case OBI_W('P', 'O', 'S', 'T'):
+    case OBI_W('P', 'U', 'T', ' '):
+    case OBI_W('H', 'E', 'A', 'D'):
+    case OBI_W('D', 'E', 'L', 'E'):
+    case OBI_W('O', 'P', 'T', 'I'):
+    case OBI_W('P', 'A', 'T', 'C'):
+    case OBI_W('C', 'O', 'N', 'N'):
+    case OBI_W('T', 'R', 'A', 'C'):
+    case OBI_W('H', 'T', 'T', 'P'): return true;
+    }
+#undef OBI_W
+    return false;
+}
 
 /* Keyed by the struct sock address. LRU: states of connections whose close we missed age out. */
 struct {

@@ -83,13 +83,19 @@ static __noinline int io__handle(const struct sock *sk, __u32 dir, __s64 ret, co
     ev->tuple = st->tuple;
 
     __u32 cap_size = obi_capture_size;
-    __u32 budget = cap_size > st->msg_captured ? cap_size - st->msg_captured : 0;
+    __u32 budget = cap_size;
+    if (st->capture_mode != OBI_CAPTURE_PER_CALL)
+        budget = cap_size > st->msg_captured ? cap_size - st->msg_captured : 0;
     __u32 len = ret > 0x7fffffff ? 0x7fffffff : (__u32)ret;
     bool readable = true;
     __u32 captured = cap__call(ev, data, budget, args, len, &readable);
     if (captured > OBI_CAPTURE_MAX)
         captured = OBI_CAPTURE_MAX;
     st->msg_captured += captured;
+    if (st->capture_mode == OBI_CAPTURE_UNDECIDED && captured > 0) {
+        OBI_BARRIER_VAR(captured);
+        st->capture_mode = conn__http1_start(data, captured) ? OBI_CAPTURE_PER_BURST : OBI_CAPTURE_PER_CALL;
+    }
     if (!readable)
         flags |= OBI_DF_SIZE_ONLY;
     else if (captured < len) {

@@ -49,6 +49,7 @@ enum obi_data_flags {
     OBI_DF_SIZE_ONLY = 1 << 1, /* the bytes were not readable (sendfile, splice, io_uring) */
     OBI_DF_TRUNCATED = 1 << 2, /* fewer bytes captured than transferred (budget or iovec limit) */
     OBI_DF_NEW_CONN = 1 << 3,  /* first event the kernel saw on this socket */
+    OBI_DF_TLS = 1 << 4,       /* plaintext of a TLS connection (libssl probes) */
 };
 
 /* Which way the bytes were observed: which hook produced the event. */

@@ -17,7 +17,7 @@
 #include "pipeline/query_stage.h"
 #include "pipeline/route_stage.h"
 #include "pipeline/span_pipeline.h"
-#include "protocols/http1/conn_handler.h"
+#include "protocols/registry.h"
 
 namespace obi {
 namespace {
@@ -116,7 +116,7 @@ int Agent::run()
                                  decorate, telemetry.take_trace_exporters(), telemetry.stages());
     conntrack::TrackerOptions copts;
     copts.request_timeout_ns = to_ns(cfg_.ebpf.http_request_timeout);
-    conntrack::ConnTracker tracker(copts, spans, {http1::protocol_def()});
+    conntrack::ConnTracker tracker(copts, spans, protocols::all());
 
     DiscoveryLoop discovery(cfg_, *tracer, registry, stop_);
     CaptureLoop capture(*tracer, tracker, spans, registry, telemetry,

@@ -199,6 +199,7 @@ struct AttributesConfig {
     std::map<std::string, std::vector<std::string>> extra_group_attributes;  // k8s_app_meta: [...]
     std::vector<std::string> sensitive_query_params_add;
     std::vector<std::string> sensitive_query_params_remove;
+    bool db_query_text_raw = false;  // obi-cpp: db.query.text without literal sanitisation
     std::string rename_unresolved_hosts = "unresolved";
     std::string rename_unresolved_hosts_outgoing = "outgoing";
     std::string rename_unresolved_hosts_incoming = "incoming";

@@ -101,6 +101,10 @@ std::vector<Field> attribute_fields()
     f.push_back(f_strings("attributes.sensitive_query_params.remove", {"OTEL_EBPF_SENSITIVE_QUERY_PARAMS_REMOVE"},
                           "built-in sensitive query parameters not to redact",
                           OBI_AT(attributes.sensitive_query_params_remove)));
+    f.push_back(f_bool("attributes.db_query_text_raw", {"OTEL_EBPF_DB_QUERY_TEXT_RAW"},
+                       "export db.query.text as captured, literals included (default: literals become ?); "
+                       "db.query.text itself is opt-in via attributes.select.traces.include",
+                       OBI_AT(attributes.db_query_text_raw)));
     f.push_back(f_string("attributes.rename_unresolved_hosts", {"OTEL_EBPF_RENAME_UNRESOLVED_HOSTS"},
                          "name for unresolved peer and host names ('' keeps the IP)",
                          OBI_AT(attributes.rename_unresolved_hosts)));

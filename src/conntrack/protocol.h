@@ -20,6 +20,7 @@ struct ConnInfo {
     std::string local_addr, remote_addr;
     uint16_t local_port = 0, remote_port = 0;
     uint8_t kernel_role = OBI_ROLE_UNKNOWN;
+    bool tls = false;  // the bytes are TLS plaintext (from the libssl probes): url.scheme https
 };
 
 class SpanSink {
@@ -59,13 +60,24 @@ public:
     virtual void on_timer(uint64_t now_ns) { (void)now_ns; }
 };
 
+enum class Detection : uint8_t {
+    No,        // these bytes are not this protocol
+    NeedMore,  // a valid prefix: ask again when more bytes of the burst arrived
+    Yes,
+};
+
 // A protocol known to the tracker.
 struct ProtocolDef {
     const char* name;
-    // Does this burst's start belong to the protocol? Must be cheap and strict: a
-    // misclassified connection is worse than an unclassified one.
-    bool (*detect)(std::string_view first_bytes, Direction dir);
+    // Does this burst's start belong to the protocol? `first_bytes` are the burst's bytes up
+    // to the first uncaptured hole (at most kMaxDetectBytes). Must be cheap and strict: bound
+    // every length, count and opcode, because a misclassified connection is worse than an
+    // unclassified one.
+    Detection (*detect)(std::string_view first_bytes, Direction dir, const ConnInfo& conn);
     std::unique_ptr<ProtocolHandler> (*create)(const HandlerEnv& env);
 };
+
+// Bytes of a burst start the tracker collects at most before it gives up on detection.
+inline constexpr size_t kMaxDetectBytes = 512;
 
 }  // namespace obi::conntrack

@@ -42,6 +42,7 @@ ConnTracker::Connection& ConnTracker::open(const Key& key, const obi_data_event&
     c.info.local_port = ev.tuple.local_port;
     c.info.remote_port = ev.tuple.remote_port;
     c.info.kernel_role = ev.role;
+    c.info.tls = ev.flags & OBI_DF_TLS;
     c.next_seq = ev.seq;
     c.lru = std::prev(lru_.end());
     return c;
@@ -55,7 +56,6 @@ void ConnTracker::erase(std::unordered_map<Key, Connection, KeyHash>::iterator i
 }
 
 namespace {
-constexpr size_t kDecideBytes = 16;   // enough for "OPTIONS " or "HTTP/1.1" and any magic number
 constexpr size_t kMaxProbeChunks = 16;
 }  // namespace
 
@@ -91,8 +91,13 @@ void ConnTracker::detect(Connection& c, const DataChunk& chunk)
             break;
         }
     }
+    if (head.size() > kMaxDetectBytes) head.resize(kMaxDetectBytes);
+    bool need_more = false;
     for (size_t i = 0; i < protocols_.size(); i++) {
-        if (head.empty() || !protocols_[i].detect(head, c.probe.front().chunk.dir)) continue;
+        if (head.empty()) break;
+        Detection d = protocols_[i].detect(head, c.probe.front().chunk.dir, c.info);
+        if (d == Detection::NeedMore) need_more = true;
+        if (d != Detection::Yes) continue;
         HandlerEnv env{&c.info, &sink_, &resolver_, &counters_[i], opts_.request_timeout_ns, head,
                        c.probe.front().chunk.dir};
         c.handler = protocols_[i].create(env);
@@ -107,7 +112,7 @@ void ConnTracker::detect(Connection& c, const DataChunk& chunk)
         }
         return;
     }
-    if (head.size() >= kDecideBytes || hole || c.probe.size() >= kMaxProbeChunks) give_up_burst(c);
+    if (!need_more || hole || head.size() >= kMaxDetectBytes || c.probe.size() >= kMaxProbeChunks) give_up_burst(c);
 }
 
 void ConnTracker::on_data(const obi_data_event& ev, size_t size)

@@ -193,14 +193,55 @@ void SpanMetrics::record_red(const Span& span, double duration_s)
         else app_->http_client(span.service, v);
         return;
     }
-    default: return;  // other protocols call AppMetrics directly once their spans carry the fields
+    case SpanType::GRPC:
+    case SpanType::GRPCClient: {
+        RpcValues v;
+        v.method = span.path;
+        v.system = "grpc";
+        v.status_code = grpc_status_name(span.rpc_status);
+        v.server_address = span_server_address(span);
+        v.server_port = span.server_port();
+        v.client_address = span.peer;
+        v.duration_s = duration_s;
+        if (span.type == SpanType::GRPC) app_->rpc_server(span.service, v);
+        else app_->rpc_client(span.service, v);
+        return;
+    }
+    case SpanType::SQLClient:
+    case SpanType::SQLServer:
+    case SpanType::RedisClient:
+    case SpanType::RedisServer:
+    case SpanType::MongoClient: {  // OBI: client and server side both go to db.client.operation.duration
+        DbValues v;
+        v.operation = span.operation;
+        v.system = span.db_system;
+        v.error_type = span.error ? std::string_view(span.error_code.empty() ? "error" : span.error_code) : "";
+        v.server_address = span_server_address(span);
+        v.collection = span.collection;
+        v.duration_s = duration_s;
+        app_->db_client(span.service, v);
+        return;
+    }
+    case SpanType::KafkaClient:
+    case SpanType::KafkaServer:
+    case SpanType::MQTTClient:
+    case SpanType::MQTTServer: {
+        MessagingValues v;
+        v.system = span.db_system;
+        v.destination = span.collection;
+        v.server_address = span_server_address(span);
+        v.duration_s = duration_s;
+        if (span.operation == "publish") app_->messaging_client(span.service, v);
+        else app_->messaging_process(span.service, v);
+        return;
+    }
+    case SpanType::DNS: return;  // no DNS metric yet (OBI's dns.lookup.duration is not in its docs)
     }
 }
 
 void SpanMetrics::record_span_metrics(const Span& span, double duration_s)
 {
-    name_scratch_.assign(span.method);
-    if (!span.route.empty()) name_scratch_.append(" ").append(span.route);
+    span.name_into(name_scratch_);
     AttrValue attrs[] = {AttrValue::str(name_scratch_), AttrValue::str(span_kind_name(span.kind())),
                          AttrValue::str(status_code_name(span.status_code()))};
     std::span<const AttrValue> values(attrs);

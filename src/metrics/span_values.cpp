@@ -10,7 +10,17 @@
 namespace obi::metrics {
 namespace {
 
-bool is_http(const Span& s) { return s.type == SpanType::HTTP || s.type == SpanType::HTTPClient; }
+bool is_http(const Span& s) { return s.is_http(); }
+
+AttrValue db_str(const Span& s, const std::string Span::*field)
+{
+    return s.is_db() ? AttrValue::str_or_absent(s.*field) : AttrValue::absent();
+}
+
+AttrValue messaging_str(const Span& s, const std::string Span::*field)
+{
+    return s.is_messaging() ? AttrValue::str_or_absent(s.*field) : AttrValue::absent();
+}
 
 AttrValue service_str(const Span& s, const std::string ServiceInfo::*field)
 {
@@ -21,7 +31,7 @@ AttrValue service_str(const Span& s, const std::string ServiceInfo::*field)
 using Entry = std::pair<std::string_view, SpanValueFn>;
 
 // Folded names ('_' -> '.'), see fold_attribute_name.
-const std::array<Entry, 27> kValues = {{
+const auto kValues = std::to_array<Entry>({
     {"http.request.method",
      [](const Span& s, std::string&) { return is_http(s) ? AttrValue::str(s.method) : AttrValue{}; }},
     {"http.response.status.code",
@@ -56,16 +66,33 @@ const std::array<Entry, 27> kValues = {{
      }},
     {"span.name",
      [](const Span& s, std::string& scratch) {
-         scratch.assign(s.method);
-         if (!s.route.empty()) scratch.append(" ").append(s.route);
+         s.name_into(scratch);
          return AttrValue::str(scratch);
      }},
+    {"rpc.method", [](const Span& s, std::string&) { return s.is_grpc() ? AttrValue::str(s.path) : AttrValue{}; }},
+    {"rpc.system.name",
+     [](const Span& s, std::string&) { return s.is_grpc() ? AttrValue::str("grpc") : AttrValue{}; }},
+    {"rpc.response.status.code",
+     [](const Span& s, std::string&) {
+         return s.is_grpc() ? AttrValue::str_or_absent(grpc_status_name(s.rpc_status)) : AttrValue{};
+     }},
+    {"db.system.name", [](const Span& s, std::string&) { return db_str(s, &Span::db_system); }},
+    {"db.operation.name", [](const Span& s, std::string&) { return db_str(s, &Span::operation); }},
+    {"db.collection.name", [](const Span& s, std::string&) { return db_str(s, &Span::collection); }},
+    {"db.namespace", [](const Span& s, std::string&) { return db_str(s, &Span::db_namespace); }},
+    {"error.type",
+     [](const Span& s, std::string&) { return s.error ? AttrValue::str_or_absent(s.error_code) : AttrValue{}; }},
+    {"messaging.system", [](const Span& s, std::string&) { return messaging_str(s, &Span::db_system); }},
+    {"messaging.destination.name", [](const Span& s, std::string&) { return messaging_str(s, &Span::collection); }},
+    {"messaging.operation.type", [](const Span& s, std::string&) { return messaging_str(s, &Span::operation); }},
+    {"dns.question.name",
+     [](const Span& s, std::string&) { return s.type == SpanType::DNS ? AttrValue::str(s.collection) : AttrValue{}; }},
     {"span.kind", [](const Span& s, std::string&) { return AttrValue::str(span_kind_name(s.kind())); }},
     {"status.code", [](const Span& s, std::string&) { return AttrValue::str(status_code_name(s.status_code())); }},
     {"source", [](const Span&, std::string&) { return AttrValue::str("obi"); }},
     {"os.type", [](const Span&, std::string&) { return AttrValue::str("linux"); }},
     {"process.pid", [](const Span& s, std::string&) { return AttrValue::integer(s.pid); }},
-}};
+});
 
 }  // namespace
 

@@ -12,6 +12,49 @@ const char* agent_version()
 #endif
 }
 
+namespace {
+
+std::string dns_type_name(uint16_t t)
+{
+    switch (t) {
+    case 1: return "A";
+    case 2: return "NS";
+    case 5: return "CNAME";
+    case 6: return "SOA";
+    case 12: return "PTR";
+    case 15: return "MX";
+    case 16: return "TXT";
+    case 28: return "AAAA";
+    case 33: return "SRV";
+    case 65: return "HTTPS";
+    case 255: return "ANY";
+    default: return std::to_string(t);
+    }
+}
+
+void server_endpoint(const Span& s, std::vector<Attribute>& a)
+{
+    a.push_back({"server.address", s.server_address()});
+    a.push_back({"server.port", int64_t{s.server_port()}});
+}
+
+void db_common(const Span& s, std::vector<Attribute>& a)
+{
+    a.push_back({"db.system.name", s.db_system});
+    if (!s.operation.empty()) a.push_back({"db.operation.name", s.operation});
+    if (!s.collection.empty()) a.push_back({"db.collection.name", s.collection});
+    if (!s.db_namespace.empty()) a.push_back({"db.namespace", s.db_namespace});
+    if (!s.statement.empty()) a.push_back({"db.query.text", s.statement});  // opt-in: see QueryStage
+    server_endpoint(s, a);
+    if (!s.is_client()) a.push_back({"client.address", s.client_address()});
+    if (s.error && !s.error_code.empty()) {
+        a.push_back({"db.response.status_code", s.error_code});
+        a.push_back({"error.type", s.error_code});
+    }
+}
+
+}  // namespace
+
 std::vector<Attribute> span_attributes(const Span& s)
 {
     std::vector<Attribute> a;
@@ -24,8 +67,7 @@ std::vector<Attribute> span_attributes(const Span& s)
         if (!s.query.empty()) a.push_back({"url.query", s.query});
         a.push_back({"url.scheme", s.scheme});
         a.push_back({"client.address", s.client_address()});
-        a.push_back({"server.address", s.server_address()});
-        a.push_back({"server.port", int64_t{s.server_port()}});
+        server_endpoint(s, a);
         a.push_back({"http.request.body.size", s.request_body_size});
         a.push_back({"http.response.body.size", s.response_body_size});
         if (!s.route.empty()) a.push_back({"http.route", s.route});
@@ -35,13 +77,50 @@ std::vector<Attribute> span_attributes(const Span& s)
         a.push_back({"http.response.status_code", int64_t{s.status}});
         a.push_back({"url.full", s.url_full()});
         a.push_back({"url.scheme", s.scheme});
-        a.push_back({"server.address", s.server_address()});
-        a.push_back({"server.port", int64_t{s.server_port()}});
+        server_endpoint(s, a);
         a.push_back({"http.request.body.size", s.request_body_size});
         a.push_back({"http.response.body.size", s.response_body_size});
         if (!s.route.empty()) a.push_back({"http.route", s.route});
         break;
-    default: break;
+    case SpanType::GRPC:
+    case SpanType::GRPCClient: {
+        a.push_back({"rpc.method", s.path});
+        a.push_back({"rpc.system.name", std::string("grpc")});
+        std::string_view code = grpc_status_name(s.rpc_status);
+        if (!code.empty()) a.push_back({"rpc.response.status_code", std::string(code)});
+        server_endpoint(s, a);
+        if (s.type == SpanType::GRPC) a.push_back({"client.address", s.client_address()});
+        break;
+    }
+    case SpanType::SQLClient:
+    case SpanType::SQLServer:
+    case SpanType::RedisClient:
+    case SpanType::RedisServer:
+    case SpanType::MongoClient: db_common(s, a); break;
+    case SpanType::KafkaClient:
+    case SpanType::KafkaServer:
+    case SpanType::MQTTClient:
+    case SpanType::MQTTServer:
+        a.push_back({"messaging.system", s.db_system});
+        a.push_back({"messaging.operation.type", s.operation});
+        if (!s.collection.empty()) a.push_back({"messaging.destination.name", s.collection});
+        if (!s.client_id.empty()) a.push_back({"messaging.client.id", s.client_id});
+        if (s.partition >= 0) a.push_back({"messaging.destination.partition.id", std::to_string(s.partition)});
+        if (s.offset >= 0 && s.operation == "process") a.push_back({"messaging.kafka.offset", s.offset});
+        server_endpoint(s, a);
+        if (!s.is_client()) a.push_back({"client.address", s.client_address()});
+        break;
+    case SpanType::DNS:
+        a.push_back({"dns.question.name", s.collection});
+        a.push_back({"client.address", s.client_address()});
+        server_endpoint(s, a);
+        if (s.dns_qtype) a.push_back({"dns.question.type", dns_type_name(s.dns_qtype)});
+        if (s.dns_answers >= 0) a.push_back({"dns.answers", s.dns_addresses});
+        if (s.error && !s.error_code.empty()) {
+            a.push_back({"error.type", s.error_code});
+            a.push_back({"error.message", s.error_message.empty() ? s.error_code : s.error_message});
+        }
+        break;
     }
     return a;
 }

@@ -13,7 +13,7 @@ namespace obi {
 
 struct Attribute {
     std::string key;
-    std::variant<std::string, int64_t, double, bool> value;
+    std::variant<std::string, int64_t, double, bool, std::vector<std::string>> value;
 };
 
 std::vector<Attribute> span_attributes(const Span& span);

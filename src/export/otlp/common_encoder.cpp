@@ -71,6 +71,8 @@ void encode_attribute(const Attribute& a, pb_common::KeyValue* out)
     else if (auto* i = std::get_if<int64_t>(&a.value)) v->set_int_value(*i);
     else if (auto* d = std::get_if<double>(&a.value)) v->set_double_value(*d);
     else if (auto* b = std::get_if<bool>(&a.value)) v->set_bool_value(*b);
+    else if (auto* arr = std::get_if<std::vector<std::string>>(&a.value))
+        for (const auto& item : *arr) set_string(v->mutable_array_value()->add_values()->mutable_string_value(), item);
 }
 
 void encode_attributes(const std::vector<Attribute>& attributes,

@@ -27,6 +27,20 @@ std::string flags_hex(uint8_t f)
     return b;
 }
 
+// OBI's printer fields for every protocol: HTTP method and path; the gRPC full method and
+// grpc-status; the operation and its target (table, key space, topic, question) elsewhere.
+struct Printed {
+    int status;
+    std::string_view method, path;
+};
+
+Printed printed(const Span& s)
+{
+    if (s.is_http()) return {s.status, s.method, s.path};
+    if (s.is_grpc()) return {s.rpc_status < 0 ? 0 : s.rpc_status, s.method, s.path};
+    return {s.error ? 1 : 0, s.operation, s.collection};
+}
+
 }  // namespace
 
 std::string TracePrinter::text_line(const Span& s) const
@@ -40,7 +54,9 @@ std::string TracePrinter::text_line(const Span& s) const
     std::string line = start_time(clock_.to_unix_ns(s.start_ns));
     line += " (" + go_duration(static_cast<int64_t>(s.end_ns - s.request_start_ns)) + "[" +
             go_duration(static_cast<int64_t>(s.end_ns - s.start_ns)) + "]) ";
-    line += std::string(span_type_name(s.type)) + " " + std::to_string(s.status) + " " + s.method + " " + s.path;
+    Printed pr = printed(s);
+    line += std::string(span_type_name(s.type)) + " " + std::to_string(pr.status) + " ";
+    line.append(pr.method).append(" ").append(pr.path);
     // [client as name:port]->[server as name:port]; the instrumented side carries the namespace.
     std::string peer_ns = s.is_client() ? host_ns : "", server_ns = s.is_client() ? "" : host_ns;
     line += " [" + s.peer + " as " + s.peer + peer_ns + ":" + std::to_string(s.peer_port) + "]->[" + s.host + " as " +
@@ -79,9 +95,11 @@ std::string TracePrinter::json_batch(const std::vector<Span>& batch, bool indent
         j["handlerDuration"] = go_duration(static_cast<int64_t>(end - handler));
         j["handlerDurationUSec"] = us(end - handler);
         nlohmann::ordered_json a;
-        a["method"] = s.method;
-        a["status"] = std::to_string(s.status);
-        a["url"] = s.is_client() ? s.url_full() : (s.query.empty() ? s.path : s.path + "?" + s.query);
+        Printed pr = printed(s);
+        a["method"] = std::string(pr.method);
+        a["status"] = std::to_string(pr.status);
+        if (s.is_http()) a["url"] = s.is_client() ? s.url_full() : (s.query.empty() ? s.path : s.path + "?" + s.query);
+        else a["url"] = std::string(pr.path);
         a["contentLen"] = std::to_string(s.request_body_size);
         a["responseLen"] = std::to_string(s.response_body_size);
         a["route"] = s.route;

@@ -27,7 +27,10 @@ std::string value_text(const Attribute& a)
     if (const auto* s = std::get_if<std::string>(&a.value)) return *s;
     if (const auto* i = std::get_if<int64_t>(&a.value)) return std::to_string(*i);
     if (const auto* d = std::get_if<double>(&a.value)) return format_number(*d);
-    return std::get<bool>(a.value) ? "true" : "false";
+    if (const auto* b = std::get_if<bool>(&a.value)) return *b ? "true" : "false";
+    std::string joined;  // string arrays: comma-separated
+    for (const auto& item : std::get<std::vector<std::string>>(a.value)) joined += (joined.empty() ? "" : ",") + item;
+    return joined;
 }
 
 // Attributes that sanitise to the same label name are merged with ';' (OpenTelemetry's rule).

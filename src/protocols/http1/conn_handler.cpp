@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "conntrack/span_context.h"
 #include "protocols/http1/parser.h"
 
 namespace obi::http1 {
@@ -26,10 +27,7 @@ struct Pending {
     int64_t body_bytes = 0;
     // Final ids of the span (computed when the head is parsed, so that children the
     // kernel links to it resolve to the same trace while it is still in flight).
-    TraceId trace_id;
-    SpanId span_id, parent_id;
-    uint8_t flags = 1;
-    bool from_remote = false;  // see Span::trace_from_remote
+    conntrack::SpanContext ctx;
 };
 
 enum class Phase { Head, Body, Lost };
@@ -344,72 +342,15 @@ private:
         }
         p.start_ns = s.head_start_ns;
         p.tid = s.head_tid;
-        assign_ids(p, s.head_kctx ? &*s.head_kctx : nullptr, traceparent);
-    }
-
-    void assign_ids(Pending& p, const obi_trace_ctx* k, std::string_view traceparent)
-    {
-        std::optional<TraceParent> tp;
-        if (!traceparent.empty()) tp = parse_traceparent(traceparent);
-        auto kspan = [](const uint8_t* b) {
-            SpanId s;
-            std::copy(b, b + 8, s.bytes.begin());
-            return s;
-        };
-        auto ktrace = [](const uint8_t* b) {
-            TraceId t;
-            std::copy(b, b + 16, t.bytes.begin());
-            return t;
-        };
-        p.span_id = k ? kspan(k->span_id) : random_span_id();
-        if (!p.span_id.valid()) p.span_id = random_span_id();
-        if (server_side()) {
-            if (tp) {
-                p.trace_id = tp->trace_id;
-                p.parent_id = tp->parent_id;
-                p.flags = tp->flags;
-                p.from_remote = true;
-            } else {
-                p.trace_id = k ? ktrace(k->trace_id) : random_trace_id();
-                if (!p.trace_id.valid()) p.trace_id = random_trace_id();
-            }
-            if (k) env_.resolver->remember(kspan(k->span_id), {p.trace_id, p.span_id, p.flags, p.from_remote});
-            return;
-        }
-        // Client: the kernel parented the call to the thread's in-flight server request.
-        p.trace_id = k ? ktrace(k->trace_id) : random_trace_id();
-        if (k) {
-            SpanId kparent = kspan(k->parent_span_id);
-            if (kparent.valid()) {
-                if (auto r = env_.resolver->resolve(kparent)) {
-                    p.trace_id = r->trace_id;
-                    p.parent_id = r->span_id;
-                    p.flags = r->flags;
-                    p.from_remote = r->from_remote;
-                } else {
-                    p.parent_id = kparent;
-                }
-            }
-        }
-        if (!p.trace_id.valid()) p.trace_id = random_trace_id();
-        if (tp) {  // the application propagates its own context: it wins
-            if (tp->trace_id != p.trace_id) p.parent_id = SpanId();
-            p.trace_id = tp->trace_id;
-            p.span_id = tp->parent_id;
-            p.flags = tp->flags;
-            p.from_remote = true;
-        }
+        p.ctx = conntrack::assign_span_context(s.head_kctx ? &*s.head_kctx : nullptr, traceparent, server_side(),
+                                               *env_.resolver);
     }
 
     // A second kernel context for a request already being read (e.g. the body after a
     // 100 Continue): children linked to it belong to the same span.
     void alias_kernel_ctx(const obi_trace_ctx& k)
     {
-        if (!server_side()) return;
-        const Pending& p = pending_.back();
-        SpanId s;
-        std::copy(k.span_id, k.span_id + 8, s.bytes.begin());
-        env_.resolver->remember(s, {p.trace_id, p.span_id, p.flags, p.from_remote});
+        if (server_side()) conntrack::alias_kernel_context(k, pending_.back().ctx, *env_.resolver);
     }
 
     void body_done(Stream& s, uint64_t ts_ns, bool is_req)
@@ -448,6 +389,7 @@ private:
         sp.type = server_side() ? SpanType::HTTP : SpanType::HTTPClient;
         sp.method = std::move(p.method);
         sp.path = std::move(p.path);
+        if (conn.tls) sp.scheme = "https";
         sp.query = std::move(p.query);
         sp.status = status;
         sp.request_body_size = p.body_bytes;
@@ -462,11 +404,7 @@ private:
         sp.host_port = server ? conn.local_port : conn.remote_port;
         sp.host_header = std::move(p.host);
         sp.host_header_port = p.host_port;
-        sp.trace_id = p.trace_id;
-        sp.span_id = p.span_id;
-        sp.parent_span_id = p.parent_id;
-        sp.trace_flags = p.flags;
-        sp.trace_from_remote = p.from_remote;
+        p.ctx.apply_to(sp);
         sp.pid = conn.pid;
         sp.tid = p.tid;
         env_.counters->spans++;
@@ -485,9 +423,11 @@ private:
 
 }  // namespace
 
-bool detect(std::string_view first_bytes, Direction)
+conntrack::Detection detect(std::string_view first_bytes, Direction, const conntrack::ConnInfo&)
 {
-    return looks_like_request(first_bytes) || looks_like_response(first_bytes);
+    if (looks_like_request(first_bytes) || looks_like_response(first_bytes)) return conntrack::Detection::Yes;
+    // Enough for "OPTIONS " or "HTTP/1.1": shorter heads may still become one.
+    return first_bytes.size() < 16 ? conntrack::Detection::NeedMore : conntrack::Detection::No;
 }
 
 std::unique_ptr<conntrack::ProtocolHandler> create_handler(const conntrack::HandlerEnv& env)

@@ -10,7 +10,7 @@
 namespace obi::http1 {
 
 // First bytes of a burst that start an HTTP/1 request or response.
-bool detect(std::string_view first_bytes, conntrack::Direction dir);
+conntrack::Detection detect(std::string_view first_bytes, conntrack::Direction dir, const conntrack::ConnInfo& conn);
 std::unique_ptr<conntrack::ProtocolHandler> create_handler(const conntrack::HandlerEnv& env);
 
 inline conntrack::ProtocolDef protocol_def() { return {"http1", &detect, &create_handler}; }
