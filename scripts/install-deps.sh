@@ -8,7 +8,13 @@ BUILD_PKGS=(cmake ninja-build pkg-config g++ clang-19 llvm-19 bpftool libbpf-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libcurl4-openssl-dev libcpp-httplib-dev)
 # Real peers for the integration tests and the benchmark (servers, clients, runtimes).
-TEST_PKGS=(python3-minimal python3-pytest nginx curl wrk golang-go gcc procps iproute2 prometheus)
+TEST_PKGS=(python3-minimal python3-pytest nginx curl wrk golang-go gcc procps iproute2 prometheus openssl
+  nghttp2-client nghttp2-server python3-h2 python3-grpcio python3-protobuf python3-grpc-tools
+  golang-google-grpc-dev golang-goprotobuf-dev golang-google-protobuf-dev
+  postgresql python3-psycopg2 mariadb-server mariadb-client python3-pymysql
+  redis-server redis-tools python3-redis mosquitto mosquitto-clients python3-paho-mqtt
+  kcat python3-kafka python3-pymongo python3-mockupdb
+  dnsmasq-base bind9-dnsutils python3-dnspython socat netcat-openbsd)
 
 want=()
 for p in "${BUILD_PKGS[@]}" ${OBI_INSTALL_TEST_DEPS:+"${TEST_PKGS[@]}"}; do
