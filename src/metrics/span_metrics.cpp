@@ -231,8 +231,8 @@ void SpanMetrics::record_red(const Span& span, double duration_s)
         v.destination = span.collection;
         v.server_address = span_server_address(span);
         v.duration_s = duration_s;
-        if (span.operation == "publish") app_->messaging_client(span.service, v);
-        else app_->messaging_process(span.service, v);
+        if (span.operation == "process") app_->messaging_process(span.service, v);
+        else app_->messaging_client(span.service, v);  // publish, subscribe
         return;
     }
     case SpanType::DNS: return;  // no DNS metric yet (OBI's dns.lookup.duration is not in its docs)
