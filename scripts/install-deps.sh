@@ -6,9 +6,9 @@ set -euo pipefail
 BUILD_PKGS=(cmake ninja-build pkg-config g++ clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libcurl4-openssl-dev libcpp-httplib-dev)
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libcurl4-openssl-dev libcpp-httplib-dev libnghttp2-dev)
 # Real peers for the integration tests and the benchmark (servers, clients, runtimes).
-TEST_PKGS=(python3-minimal python3-pytest nginx curl wrk golang-go gcc procps iproute2 prometheus openssl
+TEST_PKGS=(python3-minimal python3-pytest nginx curl wrk golang-go gcc procps iproute2 prometheus openssl libclang-rt-19-dev
   nghttp2-client nghttp2-server python3-h2 python3-grpcio python3-protobuf python3-grpc-tools
   golang-google-grpc-dev golang-goprotobuf-dev golang-google-protobuf-dev
   postgresql python3-psycopg2 mariadb-server mariadb-client python3-pymysql
