@@ -401,6 +401,19 @@ TEST_F(ConnTrackHttp1, HeadLargerThanCaptureKeepsRequestLine)
     EXPECT_EQ(sink.spans[0].status, 200);
 }
 
+// Found by the http1 fuzz target: an absolute-form target without a path ("/" from static
+// storage) in a head cut by the capture budget.
+TEST_F(ConnTrackHttp1, CutHeadWithAbsoluteTargetWithoutPath)
+{
+    FakeConn c(*tracker, 1, 1, OBI_ROLE_SERVER, 64);
+    std::string head = "GET http://example.com:8080 HTTP/1.1\r\nHost: h\r\nCookie: " + std::string(500, 'c') + "\r\n\r\n";
+    c.in(head);
+    c.out(kOk);
+    ASSERT_EQ(sink.spans.size(), 1u);
+    EXPECT_EQ(sink.spans[0].path, "/");
+    EXPECT_EQ(sink.spans[0].status, 200);
+}
+
 TEST_F(ConnTrackHttp1, ConnectionCapEvictsLeastRecentlyUsed)
 {
     opts.max_connections = 4;

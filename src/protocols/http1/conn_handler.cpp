@@ -63,10 +63,16 @@ bool salvage_request_line(std::string_view buf, RequestHead& out)
     if (!first_line_as_head(buf, line)) return false;
     RequestHead h;
     if (parse_request_head(line, h) != ParseStatus::Complete) return false;
+    // The views point into `line`, a copy of buf's first line, or at static storage (the "/"
+    // of an absolute-form target without a path): move the former onto buf.
+    auto onto_buf = [&](std::string_view v) {
+        const char* lo = line.data();
+        if (v.empty() || v.data() < lo || v.data() + v.size() > lo + line.size()) return v;
+        return buf.substr(static_cast<size_t>(v.data() - lo), v.size());
+    };
     out.method = buf.substr(0, h.method.size());
-    size_t p = h.path.data() - line.data(), q = h.query.data() - line.data();
-    out.path = buf.substr(p, h.path.size());
-    out.query = h.query.empty() ? std::string_view() : buf.substr(q, h.query.size());
+    out.path = onto_buf(h.path);
+    out.query = h.query.empty() ? std::string_view() : onto_buf(h.query);
     return true;
 }
 
