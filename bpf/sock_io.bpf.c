@@ -53,7 +53,11 @@ static __always_inline int sock_io__on_call(struct sock *sk, int ret, __u32 dir)
     args.a2 = regs->dx;
     if (args.nr == OBI_NR_SENDMMSG || args.nr == OBI_NR_RECVMMSG)
         args.mmsg_idx = sock_io__mmsg_index(args.a1, args.a2, ret);
-    return io__handle(sk, dir, ret, &args, OBI_SRC_SOCK_TP);
+    /* io__handle takes the socket as an address (a global function accepts no kernel
+     * pointer): copy the trusted pointer's value into a plain number. */
+    __u64 sk_addr = 0;
+    bpf_probe_read_kernel(&sk_addr, sizeof(sk_addr), &sk);
+    return io__handle((const struct sock *)sk_addr, dir, ret, &args, OBI_SRC_SOCK_TP);
 }
 
 SEC("tp_btf/sock_send_length")

@@ -3,7 +3,7 @@
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "install-deps: run as root (apt-get needs it)" >&2; exit 1; }
 
-BUILD_PKGS=(cmake ninja-build pkg-config g++ clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev
+BUILD_PKGS=(cmake ninja-build pkg-config g++ clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev libcapstone-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libcurl4-openssl-dev libcpp-httplib-dev libnghttp2-dev)
@@ -13,7 +13,7 @@ TEST_PKGS=(python3-minimal python3-pytest nginx curl wrk golang-go gcc procps ip
   golang-google-grpc-dev golang-goprotobuf-dev golang-google-protobuf-dev
   postgresql python3-psycopg2 mariadb-server mariadb-client python3-pymysql
   redis-server redis-tools python3-redis mosquitto mosquitto-clients python3-paho-mqtt
-  kcat python3-kafka python3-pymongo python3-mockupdb
+  kcat python3-kafka python3-confluent-kafka python3-pymongo python3-mockupdb
   dnsmasq-base bind9-dnsutils python3-dnspython socat netcat-openbsd)
 
 want=()

@@ -19,8 +19,20 @@ struct obi_io_args {
  * in bounds for the verifier. */
 #define OBI_SCRATCH_SIZE (sizeof(struct obi_data_event) + 3 * OBI_CAPTURE_MAX)
 
+/* Where a walk over a call's iovecs is (cap__iovec): kept beside the event, so the step
+ * function finds it without taking pointers. */
+struct obi_iov_walk {
+    __u64 iov;    /* user address of the iovec array */
+    __u64 iovcnt; /* its entries */
+    __u32 ret;    /* bytes the call transferred */
+    __u32 budget; /* bytes that may be copied */
+    __u32 done;   /* bytes of the call covered by the entries walked */
+    __u32 copied; /* bytes copied into the event's data */
+};
+
 struct obi_scratch {
-    __u8 buf[OBI_SCRATCH_SIZE];
+    __u8 buf[OBI_SCRATCH_SIZE]; /* the event being built: header, then data */
+    struct obi_iov_walk walk;
 };
 
 struct {
@@ -63,42 +75,63 @@ static __always_inline __u32 cap__plain(struct obi_data_event *ev, __u8 *data, _
     return n;
 }
 
-/* Walks at most OBI_MAX_IOVECS entries; *walked_all is false when the call used more. */
-static __always_inline __u32 cap__iovec(struct obi_data_event *ev, __u8 *data, __u32 budget,
-                                        const struct iovec *iov, __u64 iovcnt, __u32 ret, bool *walked_all)
+/* One iovec entry of the walk in the CPU's scratch: copies its bytes within the budget and,
+ * at the call's last byte, its tail. Returns nonzero when the walk is over. A global
+ * function, so the verifier checks it once, not once per entry and path: the walk covers
+ * OBI_MAX_IOVECS entries (gRPC's C core writes a unary response as 12 of them: each frame
+ * header, header field and payload separately). */
+__noinline int cap__iov_step(__u32 i)
 {
-    __u32 done = 0, copied = 0;
-#pragma unroll
-    for (int i = 0; i < OBI_MAX_IOVECS; i++) {
-        if (i >= iovcnt || done >= ret)
-            break;
-        struct iovec v;
-        if (bpf_probe_read_user(&v, sizeof(v), &iov[i]) != 0)
-            break;
-        __u32 seg = v.iov_len;
-        if (seg > ret - done)
-            seg = ret - done;
-        if (copied < budget && seg > 0) {
-            __u32 n = seg < budget - copied ? seg : budget - copied;
-            cap__copy(data, copied, v.iov_base, n);
-            copied += n;
-        }
-        done += seg;
-        if (done >= ret && copied < ret)
-            cap__tail(ev, (const __u8 *)v.iov_base + seg, seg);
+    __u32 zero = 0;
+    struct obi_scratch *s = bpf_map_lookup_elem(&obi_scratch, &zero);
+    if (!s)
+        return 1;
+    struct obi_iov_walk *w = &s->walk;
+    if (i >= w->iovcnt || w->done >= w->ret)
+        return 1;
+    struct iovec v;
+    if (bpf_probe_read_user(&v, sizeof(v), (const void *)(w->iov + (__u64)i * sizeof(struct iovec))) != 0)
+        return 1;
+    __u32 seg = v.iov_len > w->ret - w->done ? w->ret - w->done : (__u32)v.iov_len;
+    __u32 copied = w->copied, budget = w->budget;
+    if (copied < budget && seg > 0) {
+        __u32 n = seg < budget - copied ? seg : budget - copied;
+        cap__copy(s->buf + sizeof(struct obi_data_event), copied, v.iov_base, n);
+        w->copied = copied + n;
     }
-    *walked_all = done >= ret;
-    return copied;
+    w->done += seg;
+    if (w->done >= w->ret && w->copied < w->ret)
+        cap__tail((struct obi_data_event *)s->buf, (const __u8 *)v.iov_base + seg, seg);
+    return 0;
 }
 
-static __always_inline __u32 cap__msghdr(struct obi_data_event *ev, __u8 *data, __u32 budget,
-                                         const struct user_msghdr *msg, __u32 ret, bool *walked_all)
+/* Walks at most OBI_MAX_IOVECS entries; *walked_all is false when the call used more. `ev`
+ * is the start of the CPU's scratch (io__handle_call), where the walk keeps its state. */
+static __always_inline __u32 cap__iovec(struct obi_data_event *ev, __u32 budget, const struct iovec *iov,
+                                        __u64 iovcnt, __u32 ret, bool *walked_all)
+{
+    struct obi_iov_walk *w = &((struct obi_scratch *)ev)->walk;
+    w->iov = (__u64)iov;
+    w->iovcnt = iovcnt;
+    w->ret = ret;
+    w->budget = budget;
+    w->done = 0;
+    w->copied = 0;
+    for (__u32 i = 0; i < OBI_MAX_IOVECS; i++)
+        if (cap__iov_step(i))
+            break;
+    *walked_all = w->done >= ret;
+    return w->copied;
+}
+
+static __always_inline __u32 cap__msghdr(struct obi_data_event *ev, __u32 budget, const struct user_msghdr *msg,
+                                         __u32 ret, bool *walked_all)
 {
     struct user_msghdr m;
     *walked_all = false;
     if (bpf_probe_read_user(&m, sizeof(m), msg) != 0)
         return 0;
-    return cap__iovec(ev, data, budget, m.msg_iov, m.msg_iovlen, ret, walked_all);
+    return cap__iovec(ev, budget, m.msg_iov, m.msg_iovlen, ret, walked_all);
 }
 
 /* Captures the call's bytes into data[]; returns the number captured. *readable is false
@@ -118,16 +151,16 @@ static __always_inline __u32 cap__call(struct obi_data_event *ev, __u8 *data, __
         break;
     case OBI_NR_READV:
     case OBI_NR_WRITEV:
-        n = cap__iovec(ev, data, budget, (const struct iovec *)a->a1, a->a2, ret, &walked_all);
+        n = cap__iovec(ev, budget, (const struct iovec *)a->a1, a->a2, ret, &walked_all);
         break;
     case OBI_NR_RECVMSG:
     case OBI_NR_SENDMSG:
-        n = cap__msghdr(ev, data, budget, (const struct user_msghdr *)a->a1, ret, &walked_all);
+        n = cap__msghdr(ev, budget, (const struct user_msghdr *)a->a1, ret, &walked_all);
         break;
     case OBI_NR_RECVMMSG:
     case OBI_NR_SENDMMSG:
         if (a->mmsg_idx < a->a2)
-            n = cap__msghdr(ev, data, budget,
+            n = cap__msghdr(ev, budget,
                             (const struct user_msghdr *)(a->a1 + (__u64)a->mmsg_idx * sizeof(struct mmsghdr)), ret,
                             &walked_all);
         break;

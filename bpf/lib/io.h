@@ -5,6 +5,7 @@
 
 #include "capture.h"
 #include "trace_ctx.h"
+#include "ssl.h"
 
 static __always_inline bool io__pid_traced(__u32 pid)
 {
@@ -34,21 +35,142 @@ static __always_inline void io__message_start(struct obi_conn_state *st, __u64 s
     __builtin_memset(out, 0, sizeof(*out));
 }
 
-/* One socket call of a traced process. Not inlined: each backend calls it from several
- * programs, and the mmsg loops call it per message. */
-static __noinline int io__handle(const struct sock *sk, __u32 dir, __s64 ret, const struct obi_io_args *args,
-                                 __u32 source)
+/* The message header of a sendmsg/recvmsg call, or of message mmsg_idx of a sendmmsg/recvmmsg. */
+static __always_inline bool io__msghdr(const struct obi_io_args *a, struct user_msghdr *m)
 {
-    if (ret <= 0 || sk == NULL)
+    __u64 hdr = a->a1;
+    if (a->nr == OBI_NR_SENDMMSG || a->nr == OBI_NR_RECVMMSG) {
+        if (a->mmsg_idx >= a->a2)
+            return false;
+        hdr += (__u64)a->mmsg_idx * sizeof(struct mmsghdr);
+    } else if (a->nr != OBI_NR_SENDMSG && a->nr != OBI_NR_RECVMSG) {
+        return false;
+    }
+    return bpf_probe_read_user(m, sizeof(*m), (const void *)hdr) == 0;
+}
+
+/* UDP sockets are captured from their first send that starts like a DNS query (RFC 1035
+ * header: a query, opcode QUERY/NOTIFY/UPDATE, one question, plausible counts), on any
+ * port: resolvers listen on 53, but local, test and split-horizon resolvers anywhere. For
+ * other UDP traffic of a traced process this costs a map lookup per call and one 13-byte
+ * read per send, and only DNS sockets reach user space, which parses them strictly. */
+static __always_inline int io__dns_query_start(const struct obi_io_args *a, __s64 ret)
+{
+    if (ret < 17 || ret > 65535) /* header, root name, type and class; the UDP payload limit */
+        return 0;
+    const void *p = (const void *)a->a1;
+    __u64 seg = ret;
+    struct iovec v;
+    struct user_msghdr m;
+    switch (a->nr) {
+    case OBI_NR_WRITE:
+    case OBI_NR_SENDTO:
+        break;
+    case OBI_NR_WRITEV:
+        if (a->a2 == 0 || bpf_probe_read_user(&v, sizeof(v), p) != 0)
+            return 0;
+        p = v.iov_base;
+        seg = v.iov_len;
+        break;
+    case OBI_NR_SENDMSG:
+    case OBI_NR_SENDMMSG:
+        if (!io__msghdr(a, &m) || m.msg_iovlen == 0 || bpf_probe_read_user(&v, sizeof(v), m.msg_iov) != 0)
+            return 0;
+        p = v.iov_base;
+        seg = v.iov_len;
+        break;
+    default:
+        return 0;
+    }
+    __u8 h[13]; /* the header and the first label's length */
+    if (seg < sizeof(h) || bpf_probe_read_user(h, sizeof(h), p) != 0)
+        return 0;
+    /* flags: QR and TC clear (h[2] 0x82); Z and RCODE zero (h[3] 0x4f) */
+    if ((h[2] & 0x82) || (h[3] & 0x4f) || h[4] != 0 || h[5] != 1 || h[10] != 0 || h[11] > 2 || h[12] > 63)
+        return 0;
+    __u8 opcode = (h[2] >> 3) & 0xf;
+    __u16 an = ((__u16)h[6] << 8) | h[7], ns = ((__u16)h[8] << 8) | h[9];
+    if (opcode == 0)
+        return an == 0 && ns == 0;
+    return (opcode == 4 || opcode == 5) && an <= 16 && ns <= 64;
+}
+
+/* The state of a UDP socket; created by a send that starts a DNS query. */
+static __always_inline struct obi_conn_state *io__udp_state(const struct sock *sk, __u32 pid, __u32 dir, __s64 ret,
+                                                            const struct obi_io_args *args, __u32 source,
+                                                            bool *created)
+{
+    *created = false;
+    if (conn__ip_proto(sk) != IPPROTO_UDP)
+        return NULL;
+    struct obi_conn_state *st = conn__udp_find(sk, created);
+    if (st || dir != OBI_DIR_EGRESS || source == OBI_SRC_SSL_UPROBE || !io__dns_query_start(args, ret))
+        return st;
+    return conn__udp_create(sk, pid, created);
+}
+
+/* The peer of one datagram, into t->remote_*: the destination of a send (sendto's
+ * dest_addr, msg_name), or the source of a receive when it is in user memory already, at
+ * syscall exit (the kernel writes src_addr / msg_name after the socket tracepoints fired,
+ * just before the syscall returns). Otherwise the connected peer stays, and a receive on
+ * an unconnected socket has port 0: user space takes the resolver from the query the
+ * response answers. */
+static __always_inline int io__udp_peer(const struct obi_io_args *a, __u32 dir, __u32 source, struct obi_conn_tuple *t)
+{
+    if (dir == OBI_DIR_INGRESS && source != OBI_SRC_SYSCALL_TP)
+        return 0;
+    __u64 name = 0;
+    struct user_msghdr m;
+    if (a->nr == OBI_NR_SENDTO || a->nr == OBI_NR_RECVFROM) {
+        /* dest_addr / src_addr: the 5th syscall argument, in the task's saved registers */
+        struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+        name = BPF_CORE_READ(regs, r8);
+    } else if (io__msghdr(a, &m) && m.msg_namelen >= 8) {
+        name = (__u64)m.msg_name;
+    }
+    if (!name)
+        return 0;
+    struct {
+        __u16 family;
+        __be16 port;
+        __be32 addr4;
+    } sa;
+    __u8 addr6[16];
+    if (bpf_probe_read_user(&sa, sizeof(sa), (const void *)name) != 0)
+        return 0;
+    if (sa.family == AF_INET) {
+        conn__v4_mapped(t->remote_addr, sa.addr4);
+    } else if (sa.family == AF_INET6 && bpf_probe_read_user(addr6, sizeof(addr6), (const void *)(name + 8)) == 0) {
+        __builtin_memcpy(t->remote_addr, addr6, sizeof(addr6));
+    } else {
+        return 0;
+    }
+    t->remote_port = bpf_ntohs(sa.port);
+    return 0;
+}
+
+/* One socket call of a traced process. A global function: each backend calls it from
+ * several programs and the mmsg loops call it per message, and a global function is
+ * verified once per program, not once per call site (the syscall backend's exit programs
+ * would exceed the verifier's 1M-instruction budget). It takes the socket as an address:
+ * the socket tracepoint backend passes its trusted pointer as a number (sock_io.bpf.c). */
+__noinline int io__handle_call(__u64 sk_addr, __u32 dir, __s64 ret, const struct obi_io_args *args, __u32 source)
+{
+    const struct sock *sk = (const struct sock *)sk_addr;
+    if (ret <= 0 || sk == NULL || args == NULL)
         return 0;
     __u64 pid_tgid = bpf_get_current_pid_tgid();
     __u32 pid = pid_tgid >> 32;
     bool created = false;
     struct obi_conn_state *st = conn__get(sk, pid, &created);
+    if (!st)
+        st = io__udp_state(sk, pid, dir, ret, args, source, &created);
     if (!st) {
         stats__inc(OBI_STAT_SKIPPED);
         return 0;
     }
+    if (source != OBI_SRC_SSL_UPROBE && ssl__hide_ciphertext(st, (__u64)sk, args, dir, ret))
+        return 0; /* TLS ciphertext: its plaintext comes from the libssl probes */
     __u32 zero = 0;
     struct obi_scratch *scratch = bpf_map_lookup_elem(&obi_scratch, &zero);
     if (!scratch)
@@ -58,6 +180,11 @@ static __noinline int io__handle(const struct sock *sk, __u32 dir, __s64 ret, co
     __u64 sock_id = (__u64)sk;
 
     __u8 flags = created ? OBI_DF_NEW_CONN : 0;
+    flags |= st->tls & OBI_DF_TLS; /* only the plaintext of a TLS connection gets here (no branch: see conn.h) */
+    if (st->datagram) { /* every datagram is a message */
+        flags |= OBI_DF_DATAGRAM;
+        st->last_dir = OBI_DIR_NONE;
+    }
     if (st->last_dir != dir) {
         flags |= OBI_DF_MSG_START;
         st->last_dir = dir;
@@ -81,6 +208,8 @@ static __noinline int io__handle(const struct sock *sk, __u32 dir, __s64 ret, co
     ev->sock_id = sock_id;
     ev->conn_id = st->conn_id;
     ev->tuple = st->tuple;
+    if (st->datagram)
+        io__udp_peer(args, dir, source, &ev->tuple);
 
     __u32 cap_size = obi_capture_size;
     __u32 budget = cap_size;
@@ -110,6 +239,12 @@ static __noinline int io__handle(const struct sock *sk, __u32 dir, __s64 ret, co
     if (bpf_ringbuf_output(&obi_data_events, ev, size, io__wakeup_flag()) != 0)
         stats__inc(OBI_STAT_DATA_LOST); /* delivered events are counted in user space */
     return 0;
+}
+
+static __always_inline int io__handle(const struct sock *sk, __u32 dir, __s64 ret, const struct obi_io_args *args,
+                                      __u32 source)
+{
+    return io__handle_call((__u64)sk, dir, ret, args, source);
 }
 
 /* TCP state changes: listening ports (for the server/client role) and connection close. */

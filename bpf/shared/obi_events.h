@@ -20,8 +20,9 @@
 /* Bytes copied from the end of each send/recv call, so user space can see the end of a
  * chunked HTTP body even when the body itself is not captured. */
 #define OBI_TAIL_LEN 8u
-/* How many iovec entries of one readv/writev/sendmsg/recvmsg are walked (verifier bound). */
-#define OBI_MAX_IOVECS 8u
+/* How many iovec entries of one readv/writev/sendmsg/recvmsg are walked (a verifier bound;
+ * bytes of further entries are a hole that user space resynchronises after). */
+#define OBI_MAX_IOVECS 64u
 #define OBI_COMM_LEN 16u
 
 enum obi_event_kind {
@@ -31,6 +32,7 @@ enum obi_event_kind {
     OBI_EV_PROC_EXIT = 4, /* struct obi_proc_event: a traced process exited */
     OBI_EV_PROC_FORK = 5, /* struct obi_proc_event: a traced process forked a new process */
     OBI_EV_LISTEN = 6,    /* struct obi_proc_event: a process started listening on a TCP port */
+    OBI_EV_LIB_LOAD = 7,  /* struct obi_proc_event: a traced process changed its loaded libraries (dlopen) */
 };
 
 enum obi_direction {
@@ -50,12 +52,14 @@ enum obi_data_flags {
     OBI_DF_TRUNCATED = 1 << 2, /* fewer bytes captured than transferred (budget or iovec limit) */
     OBI_DF_NEW_CONN = 1 << 3,  /* first event the kernel saw on this socket */
     OBI_DF_TLS = 1 << 4,       /* plaintext of a TLS connection (libssl probes) */
+    OBI_DF_DATAGRAM = 1 << 5,  /* one UDP datagram; tuple.remote_* is its peer (port 0: not known) */
 };
 
 /* Which way the bytes were observed: which hook produced the event. */
 enum obi_source {
     OBI_SRC_SOCK_TP = 1,    /* tp_btf sock_send_length / sock_recv_length */
     OBI_SRC_SYSCALL_TP = 2, /* tracepoint/syscalls/sys_exit_* */
+    OBI_SRC_SSL_UPROBE = 3, /* TLS plaintext: uretprobes of SSL_read/SSL_write (bpf/ssl.bpf.c) */
 };
 
 /* Addresses are IPv6 or IPv4-mapped IPv6 (::ffff:a.b.c.d); ports in host order. */
@@ -148,7 +152,9 @@ enum obi_stat {
     OBI_STAT_CTRL_LOST = 2,    /* process/close events dropped: ring buffer full */
     OBI_STAT_TRUNCATED = 3,    /* calls whose capture stopped at the budget */
     OBI_STAT_CONN_CREATED = 4, /* connection states created in the kernel */
-    OBI_STAT_SKIPPED = 5,      /* socket calls of traced processes ignored (not TCP) */
+    OBI_STAT_SKIPPED = 5,      /* socket calls of traced processes ignored (not TCP, nor a DNS UDP socket) */
+    OBI_STAT_TLS_HIDDEN = 6,   /* TLS ciphertext calls not emitted (their plaintext is, from libssl) */
+    OBI_STAT_TLS_UNTIED = 7,   /* TLS plaintext calls dropped: the SSL* was not tied to a socket yet */
     OBI_STAT_COUNT = 8,
 };
 

@@ -93,6 +93,9 @@ void CaptureLoop::update_self_metrics(const ebpf::KernelStats& ks)
     push(am.ringbuf_events_read, tracker_.stats().data_events + tracker_.stats().close_events, pushed_events_);
     push(am.ringbuf_events_lost, ks.data_lost + ks.ctrl_lost, pushed_lost_);
     push(am.tracer_flushes, flushes_, pushed_flushes_);
+    // Fed only from here: the counter's value is what was pushed so far.
+    for (auto [c, now] : {std::pair{am.tls_calls_hidden, ks.tls_hidden}, std::pair{am.tls_calls_untied, ks.tls_untied}})
+        if (c && now > c->value()) c->add(now - c->value());
     const auto& counters = tracker_.counters();
     pushed_parse_errors_.resize(counters.size());
     for (size_t i = 0; i < counters.size(); i++) {

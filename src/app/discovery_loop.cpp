@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "ebpf/ssl_probes.h"
 #include "pipeline/service_registry.h"
 #include "spans/clock.h"
 
@@ -108,6 +109,7 @@ void DiscoveryLoop::instrument(const ProcessFacts& f0, const discovery::MatchRes
     }
     // The server role of a connection comes from its local port being a listening port.
     for (uint16_t port : discovery::read_listen_ports(f.pid, root_)) tracer_.add_listen_port(f.netns, port);
+    if (auto* ssl = tracer_.ssl_probes()) ssl->attach_process(f.pid);  // its libssl (TLS plaintext)
     auto svc = std::make_shared<ServiceInfo>(discovery::make_service_info(f, m.selector, naming_));
     const auto& overrides = cfg_.discovery.instrument_overrides;
     if (m.index < overrides.size() && overrides[m.index].sampler) {
@@ -161,6 +163,10 @@ void DiscoveryLoop::handle(const obi_proc_event& ev)
             spdlog::debug("instrumented process pid={} exited", ev.pid);
         }
         break;
+    case OBI_EV_LIB_LOAD:  // dlopen in a traced process: maybe a TLS library
+        if (traced_.count(ev.pid))
+            if (auto* ssl = tracer_.ssl_probes()) ssl->attach_process(ev.pid);
+        break;
     case OBI_EV_LISTEN:
         if (!traced_.count(ev.pid) && ev.pid != static_cast<uint32_t>(getpid())) consider(ev.pid, nullptr);
         break;
@@ -185,6 +191,9 @@ void DiscoveryLoop::rescan()
         if (traced_.count(pid)) continue;
         consider(pid, traced_ancestor(pid));
     }
+    // TLS libraries loaded since (dlopen): cheap when nothing changed.
+    if (auto* ssl = tracer_.ssl_probes())
+        for (const auto& [pid, t] : traced_) ssl->attach_process(pid);
     // Provisional kernel entries whose exec or exit events were lost.
     for (uint32_t pid : tracer_.kernel_pids())
         if (!traced_.count(pid)) tracer_.untrace_pid(pid);

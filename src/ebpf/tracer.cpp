@@ -5,12 +5,17 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <spdlog/spdlog.h>
+
 #include <cerrno>
 #include <cstring>
+#include <span>
 
+#include "ebpf/ssl_probes.h"
 #include "obi_events.h"
 #include "proc.skel.h"
 #include "sock_io.skel.h"
+#include "ssl.skel.h"
 #include "syscall_io.skel.h"
 
 namespace obi::ebpf {
@@ -22,12 +27,15 @@ std::string errno_text(int err)
     return std::string(strerror(err)) + " (errno " + std::to_string(err) + ")";
 }
 
-// Makes the I/O object's copy of each shared map point at the process tracker's map.
-int share_maps(bpf_object* from, bpf_object* to)
+const char* const kProcShared[] = {"obi_pid_filter", "obi_listen_ports", "obi_ctrl_events", "obi_data_events",
+                                   "obi_stats", "obi_proc_ctx", "obi_port_select"};
+// Maps of the I/O backend the TLS object uses too: connection state, thread context, SSL ties.
+const char* const kIoShared[] = {"obi_conns", "obi_thread_ctx", "obi_ssl_calls", "obi_ssl_socks", "obi_ssl_threads"};
+
+// Makes `to`'s copy of each named map point at `from`'s map, so both objects share one.
+int share_maps(bpf_object* from, bpf_object* to, std::span<const char* const> names = kProcShared)
 {
-    static const char* kShared[] = {"obi_pid_filter", "obi_listen_ports", "obi_ctrl_events", "obi_data_events",
-                                    "obi_stats", "obi_proc_ctx", "obi_port_select"};
-    for (const char* name : kShared) {
+    for (const char* name : names) {
         bpf_map* src = bpf_object__find_map_by_name(from, name);
         bpf_map* dst = bpf_object__find_map_by_name(to, name);
         if (!src || !dst) return -ENOENT;
@@ -140,11 +148,38 @@ bool Tracer::load_io(std::string* error)
         *error = std::string("cannot load or attach the ") + what + " backend: " + errno_text(err);
         return false;
     }
+    load_ssl();
     return true;
+}
+
+void Tracer::load_ssl()
+{
+    ssl_ = obi_ssl::open();
+    int err = ssl_ ? 0 : -errno;
+    if (!err) {
+        ssl_->rodata->obi_capture_size = opts_.capture_size;
+        ssl_->rodata->obi_wakeup_bytes = opts_.wakeup_bytes;
+        ssl_->rodata->obi_agent_pid = opts_.agent_pid;
+        err = share_maps(proc_->obj, ssl_->obj, kProcShared);
+    }
+    if (!err) err = share_maps(io_object(), ssl_->obj, kIoShared);
+    if (!err) err = obi_ssl::load(ssl_);
+    if (err) {
+        spdlog::warn("TLS plaintext capture is off: cannot load the libssl probes: {}", errno_text(err));
+        if (ssl_) obi_ssl::destroy(ssl_);
+        ssl_ = nullptr;
+        return;
+    }
+    auto& p = ssl_->progs;
+    SslPrograms progs{p.obi_ssl_read,  p.obi_ssl_read_ex, p.obi_ssl_write, p.obi_ssl_write_ex,
+                      p.obi_ssl_other, p.obi_ssl_free,    p.obi_ssl_ret,   p.obi_dl_state};
+    ssl_probes_ = std::make_unique<SslProbes>(progs);
 }
 
 Tracer::~Tracer()
 {
+    ssl_probes_.reset();  // uprobe links first
+    if (ssl_) obi_ssl::destroy(ssl_);
     if (sock_) obi_sock_io::destroy(sock_);
     if (sys_) obi_syscall_io::destroy(sys_);
     if (proc_) obi_proc::destroy(proc_);
@@ -220,13 +255,15 @@ KernelStats Tracer::read_stats() const
     s.truncated = total(OBI_STAT_TRUNCATED);
     s.conns_created = total(OBI_STAT_CONN_CREATED);
     s.skipped = total(OBI_STAT_SKIPPED);
+    s.tls_hidden = total(OBI_STAT_TLS_HIDDEN);
+    s.tls_untied = total(OBI_STAT_TLS_UNTIED);
     return s;
 }
 
 std::vector<std::string> Tracer::attached_programs() const
 {
     std::vector<std::string> out;
-    for (bpf_object* obj : {proc_ ? proc_->obj : nullptr, io_object()}) {
+    for (bpf_object* obj : {proc_ ? proc_->obj : nullptr, io_object(), ssl_ ? ssl_->obj : nullptr}) {
         if (!obj) continue;
         bpf_program* prog;
         bpf_object__for_each_program(prog, obj)

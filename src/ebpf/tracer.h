@@ -16,9 +16,12 @@
 struct obi_proc;
 struct obi_sock_io;
 struct obi_syscall_io;
+struct obi_ssl;
 struct bpf_object;
 
 namespace obi::ebpf {
+
+class SslProbes;
 
 enum class Backend { SockTracepoints, SyscallTracepoints };
 std::string_view backend_name(Backend b);
@@ -44,6 +47,8 @@ struct KernelStats {
     uint64_t truncated = 0;
     uint64_t conns_created = 0;
     uint64_t skipped = 0;
+    uint64_t tls_hidden = 0;  // TLS ciphertext calls not emitted
+    uint64_t tls_untied = 0;  // TLS plaintext calls dropped (SSL* not tied to a socket)
 };
 
 class Tracer {
@@ -70,6 +75,8 @@ public:
     std::vector<uint32_t> kernel_pids() const;
 
     KernelStats read_stats() const;
+    // The TLS uprobes (attach per library file), or nullptr when they could not be loaded.
+    SslProbes* ssl_probes() const { return ssl_probes_.get(); }
     // "name (section)" of every attached program, for the start-up log.
     std::vector<std::string> attached_programs() const;
 
@@ -77,12 +84,15 @@ private:
     Tracer() = default;
     bool load(std::string* error);
     bool load_io(std::string* error);
+    void load_ssl();  // optional: a failure only disables TLS plaintext
     bpf_object* io_object() const;
 
     TracerOptions opts_;
     obi_proc* proc_ = nullptr;
     obi_sock_io* sock_ = nullptr;
     obi_syscall_io* sys_ = nullptr;
+    obi_ssl* ssl_ = nullptr;
+    std::unique_ptr<SslProbes> ssl_probes_;
     int pid_filter_fd_ = -1;
     int listen_fd_ = -1;
     int stats_fd_ = -1;

@@ -36,6 +36,11 @@ AgentMetrics register_agent_metrics(InternalMetrics& im)
     m.spans_dropped = &im.labeled_counter(kSpansDropped, "1", "Spans dropped before export, by reason.", {"reason"});
     m.export_queue_spans = &im.gauge(kExportQueueSpans, "{span}", "Spans waiting in the export queue.");
     m.export_queue_capacity = &im.gauge(kExportQueueCapacity, "{span}", "Capacity of the export queue.");
+    m.tls_calls_hidden = &im.counter(kTlsCallsHidden, "1",
+                                     "Socket calls of TLS connections whose ciphertext was not emitted (the "
+                                     "plaintext comes from the libssl probes, or the TLS library is not probed).");
+    m.tls_calls_untied = &im.counter(kTlsCallsUntied, "1",
+                                     "TLS plaintext calls dropped because their SSL session was not tied to a socket.");
 
     auto labels = std::make_shared<std::vector<std::pair<std::string, std::string>>>(build_info_labels());
     im.observe(kBuildInfo, "", "Build of the instrumentation agent (value 1).", false, [labels](Observer& o) {

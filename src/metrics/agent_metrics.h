@@ -29,6 +29,8 @@ inline constexpr const char* kExportQueueSpans = "obi.export.queue.spans";
 inline constexpr const char* kExportQueueCapacity = "obi.export.queue.capacity";
 inline constexpr const char* kMetricSeries = "obi.metric.series";                      // {exporter}
 inline constexpr const char* kMetricSeriesOverflows = "obi.metric.series.overflows";  // {exporter}
+inline constexpr const char* kTlsCallsHidden = "obi.tls.calls.hidden";  // ciphertext socket calls not emitted
+inline constexpr const char* kTlsCallsUntied = "obi.tls.calls.untied";  // plaintext calls without a known socket
 
 struct AgentMetrics {
     InternalCounter* tracer_flushes = nullptr;
@@ -46,6 +48,8 @@ struct AgentMetrics {
     LabeledValues* spans_dropped = nullptr;  // add({reason}, n): queue_full, invalid, filtered, ...
     InternalGauge* export_queue_spans = nullptr;
     InternalGauge* export_queue_capacity = nullptr;
+    InternalCounter* tls_calls_hidden = nullptr;
+    InternalCounter* tls_calls_untied = nullptr;
 };
 
 // Registers every metric above (and obi.internal.build.info = 1 with the build labels).
