@@ -17,6 +17,7 @@
 #include "pipeline/query_stage.h"
 #include "pipeline/route_stage.h"
 #include "pipeline/span_pipeline.h"
+#include "protocols/kafka/topic_cache.h"
 #include "protocols/registry.h"
 
 namespace obi {
@@ -116,6 +117,8 @@ int Agent::run()
                                  decorate, telemetry.take_trace_exporters(), telemetry.stages());
     conntrack::TrackerOptions copts;
     copts.request_timeout_ns = to_ns(cfg_.ebpf.http_request_timeout);
+    copts.dns_request_timeout_ns = to_ns(cfg_.ebpf.dns_request_timeout);
+    kafka::TopicIdCache::shared().set_capacity(cfg_.ebpf.kafka_topic_uuid_cache_size);
     conntrack::ConnTracker tracker(copts, spans, protocols::all());
 
     DiscoveryLoop discovery(cfg_, *tracer, registry, stop_);

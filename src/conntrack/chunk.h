@@ -20,6 +20,12 @@ struct DataChunk {
     std::string_view captured;  // the first captured.size() <= bytes of them
     std::string_view tail;      // the last tail.size() (<= 8) bytes of the call, when known
     const obi_trace_ctx* tctx = nullptr;  // the kernel's trace context on message starts
+    // UDP (ConnInfo::udp): the call is one whole datagram, and this is its peer as the kernel
+    // saw it, the destination of a send or the source of a receive (IPv6 or IPv4-mapped);
+    // peer_port 0 when not known (a receive on an unconnected socket, socket tracepoints).
+    bool datagram = false;
+    uint8_t peer_addr[16] = {};
+    uint16_t peer_port = 0;
 };
 
 }  // namespace obi::conntrack

@@ -21,6 +21,7 @@ struct ConnInfo {
     uint16_t local_port = 0, remote_port = 0;
     uint8_t kernel_role = OBI_ROLE_UNKNOWN;
     bool tls = false;  // the bytes are TLS plaintext (from the libssl probes): url.scheme https
+    bool udp = false;  // a UDP socket: every call is one datagram (DataChunk::datagram, peer_*)
 };
 
 class SpanSink {
@@ -47,6 +48,7 @@ struct HandlerEnv {
     // The burst that identified the protocol (valid only during create()).
     std::string_view first_bytes;
     Direction first_dir = Direction::Ingress;
+    uint64_t dns_request_timeout_ns = 0;  // ebpf.dns_request_timeout; 0 = off
 };
 
 class ProtocolHandler {

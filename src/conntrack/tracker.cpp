@@ -1,6 +1,8 @@
 // ConnTracker: record dispatch, sequence-gap detection, protocol detection, LRU/idle bounds.
 #include "conntrack/tracker.h"
 
+#include <cstring>
+
 #include "conntrack/address.h"
 
 namespace obi::conntrack {
@@ -43,6 +45,7 @@ ConnTracker::Connection& ConnTracker::open(const Key& key, const obi_data_event&
     c.info.remote_port = ev.tuple.remote_port;
     c.info.kernel_role = ev.role;
     c.info.tls = ev.flags & OBI_DF_TLS;
+    c.info.udp = ev.flags & OBI_DF_DATAGRAM;
     c.next_seq = ev.seq;
     c.lru = std::prev(lru_.end());
     return c;
@@ -100,6 +103,7 @@ void ConnTracker::detect(Connection& c, const DataChunk& chunk)
         if (d != Detection::Yes) continue;
         HandlerEnv env{&c.info, &sink_, &resolver_, &counters_[i], opts_.request_timeout_ns, head,
                        c.probe.front().chunk.dir};
+        env.dns_request_timeout_ns = opts_.dns_request_timeout_ns;
         c.handler = protocols_[i].create(env);
         c.protocol = static_cast<int>(i);
         std::vector<ProbeChunk> replay = std::move(c.probe);
@@ -160,6 +164,11 @@ void ConnTracker::on_data(const obi_data_event& ev, size_t size)
         chunk.tail = std::string_view(reinterpret_cast<const char*>(ev.tail), ev.tail_len <= OBI_TAIL_LEN ? ev.tail_len : 0);
     }
     chunk.tctx = ev.tctx.valid ? &ev.tctx : nullptr;
+    if (ev.flags & OBI_DF_DATAGRAM) {
+        chunk.datagram = true;
+        std::memcpy(chunk.peer_addr, ev.tuple.remote_addr, sizeof(chunk.peer_addr));
+        chunk.peer_port = ev.tuple.remote_port;
+    }
 
     if (c->handler)
         c->handler->on_data(chunk);
@@ -188,7 +197,7 @@ void ConnTracker::on_timer(uint64_t now_ns)
         stats_.expired++;
         erase(it);
     }
-    if (opts_.request_timeout_ns == 0) return;
+    if (opts_.request_timeout_ns == 0 && opts_.dns_request_timeout_ns == 0) return;
     for (auto& [key, c] : conns_)
         if (c.handler) c.handler->on_timer(now_ns);
 }

@@ -18,6 +18,7 @@ struct TrackerOptions {
     size_t max_connections = 16384;
     uint64_t idle_timeout_ns = 120ull * 1000000000ull;  // forget connections silent this long
     uint64_t request_timeout_ns = 0;                     // see HandlerEnv
+    uint64_t dns_request_timeout_ns = 5000000000ull;     // see HandlerEnv (ebpf.dns_request_timeout's default)
     uint8_t max_detect_attempts = 4;                     // bursts tried before a connection is ignored
 };
 

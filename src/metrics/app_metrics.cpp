@@ -178,6 +178,12 @@ MetricDef messaging_process_duration_def()
                      BucketSet::Duration, messaging_attributes());
 }
 
+MetricDef dns_lookup_duration_def()
+{
+    return histogram("dns.lookup.duration", "s", "Duration of DNS lookups.", BucketSet::Duration,
+                     {{"dns.question.name", true}, {"error.type", true}});
+}
+
 AppMetrics::AppMetrics(MetricsRegistry& registry, const Instrumentations& inst)
 {
     if (inst.http) {
@@ -193,6 +199,7 @@ AppMetrics::AppMetrics(MetricsRegistry& registry, const Instrumentations& inst)
         rpc_client_duration_ = &registry.declare(rpc_client_duration_def());
     }
     if (inst.db()) db_client_duration_ = &registry.declare(db_client_duration_def());
+    if (inst.dns) dns_lookup_duration_ = &registry.declare(dns_lookup_duration_def());
     if (inst.messaging()) {
         messaging_client_duration_ = &registry.declare(messaging_client_duration_def());
         messaging_process_duration_ = &registry.declare(messaging_process_duration_def());
@@ -236,6 +243,12 @@ void AppMetrics::messaging_client(const ServicePtr& service, const MessagingValu
 void AppMetrics::messaging_process(const ServicePtr& service, const MessagingValues& v)
 {
     record_messaging(messaging_process_duration_, service, v);
+}
+
+void AppMetrics::dns_lookup(const ServicePtr& service, const DnsValues& v)
+{
+    if (!dns_lookup_duration_) return;
+    dns_lookup_duration_->record(service, {AttrValue::str(v.question), AttrValue::str(v.error_type)}, v.duration_s);
 }
 
 }  // namespace obi::metrics

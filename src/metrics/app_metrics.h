@@ -23,6 +23,7 @@ MetricDef rpc_client_duration_def();
 MetricDef db_client_duration_def();
 MetricDef messaging_client_duration_def();
 MetricDef messaging_process_duration_def();
+MetricDef dns_lookup_duration_def();
 
 struct HttpValues {
     std::string_view method;
@@ -56,6 +57,12 @@ struct DbValues {
     double duration_s = 0;
 };
 
+struct DnsValues {
+    std::string_view question;    // dns.question.name
+    std::string_view error_type;  // RCODE name or "timeout"; "" when answered without error
+    double duration_s = 0;
+};
+
 struct MessagingValues {
     std::string_view system;       // messaging.system
     std::string_view destination;  // messaging.destination.name
@@ -75,6 +82,7 @@ public:
     void db_client(const ServicePtr& service, const DbValues& v);           // SQL, Redis, Mongo, ...
     void messaging_client(const ServicePtr& service, const MessagingValues& v);  // publish
     void messaging_process(const ServicePtr& service, const MessagingValues& v);
+    void dns_lookup(const ServicePtr& service, const DnsValues& v);
 
 private:
     Instrument* http_server_duration_ = nullptr;
@@ -88,6 +96,7 @@ private:
     Instrument* db_client_duration_ = nullptr;
     Instrument* messaging_client_duration_ = nullptr;
     Instrument* messaging_process_duration_ = nullptr;
+    Instrument* dns_lookup_duration_ = nullptr;
 };
 
 }  // namespace obi::metrics

@@ -16,6 +16,27 @@ Features Features::from(const config::MetricsConfig& metrics)
     return f;
 }
 
+bool Instrumentations::covers(SpanType t) const
+{
+    switch (t) {
+    case SpanType::HTTP:
+    case SpanType::HTTPClient: return http;
+    case SpanType::GRPC:
+    case SpanType::GRPCClient: return grpc;
+    case SpanType::SQLClient:
+    case SpanType::SQLServer: return sql;
+    case SpanType::RedisClient:
+    case SpanType::RedisServer: return redis;
+    case SpanType::KafkaClient:
+    case SpanType::KafkaServer: return kafka;
+    case SpanType::MQTTClient:
+    case SpanType::MQTTServer: return mqtt;
+    case SpanType::MongoClient: return mongo;
+    case SpanType::DNS: return dns;
+    }
+    return false;
+}
+
 Instrumentations Instrumentations::from(const std::vector<std::string>& names)
 {
     if (std::find(names.begin(), names.end(), "*") != names.end()) return Instrumentations{};

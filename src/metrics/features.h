@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "spans/span.h"
 
 namespace obi::metrics {
 
@@ -28,6 +29,7 @@ struct Instrumentations {
     bool db() const { return sql || redis || mongo || couchbase || memcached; }
     bool messaging() const { return kafka || mqtt || nats || amqp; }
     bool rpc() const { return grpc || sunrpc; }
+    bool covers(SpanType t) const;  // the instrumentation that produces spans of type t is on
 
     // "*" enables everything; otherwise only the listed names.
     static Instrumentations from(const std::vector<std::string>& names);

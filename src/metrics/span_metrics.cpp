@@ -167,7 +167,7 @@ void SpanMetrics::record(const Span& span)
 {
     if (!span.service) return;
     double duration = span_duration_s(span);
-    if (app_) record_red(span, duration);
+    if (app_ && options_.instrumentations.covers(span.type)) record_red(span, duration);
     if (latency_ || request_size_) record_span_metrics(span, duration);
     if (graph_client_) record_service_graph(span, duration);
     if (target_info_) target_info_->record(span.service, std::span<const AttrValue>(), 1);
@@ -235,7 +235,14 @@ void SpanMetrics::record_red(const Span& span, double duration_s)
         else app_->messaging_client(span.service, v);  // publish, subscribe
         return;
     }
-    case SpanType::DNS: return;  // no DNS metric yet (OBI's dns.lookup.duration is not in its docs)
+    case SpanType::DNS: {  // OBI's later dns.lookup.duration
+        DnsValues v;
+        v.question = span.collection;
+        v.error_type = span.error ? std::string_view(span.error_code.empty() ? "error" : span.error_code) : "";
+        v.duration_s = duration_s;
+        app_->dns_lookup(span.service, v);
+        return;
+    }
     }
 }
 

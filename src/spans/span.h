@@ -30,6 +30,7 @@ enum class SpanType : uint8_t {
     MongoClient,
     DNS,  // a DNS lookup, client side
 };
+inline constexpr unsigned kSpanTypeCount = static_cast<unsigned>(SpanType::DNS) + 1;  // DNS stays last
 std::string_view span_type_name(SpanType t);
 
 enum class SpanKind : uint8_t { Internal, Server, Client, Producer, Consumer };

@@ -53,6 +53,16 @@ std::vector<Sample> corpus()
     return out;
 }
 
+// Captured bursts that are their protocol's but cannot name it on their own, so the detector
+// must not claim them (it must still not misclassify them): the connection is identified by
+// the other side's first burst instead.
+bool cannot_identify_alone(const Sample& s)
+{
+    // An MQTT broker's first burst starts with CONNACK (20 02 00 00, often all of it): four
+    // bytes are too few to claim a connection; the client's CONNECT names it.
+    return s.protocol == "mqtt" && s.name.ends_with(".1.s2c.bin");
+}
+
 ConnInfo conn_for(bool server)
 {
     ConnInfo c;
@@ -97,7 +107,7 @@ TEST(Classification, OnlyTheRightProtocolEverSaysYes)
                         break;
                     }
                 }
-                if (own && def.detect(all, dir, conn) != Detection::Yes) {
+                if (own && !cannot_identify_alone(s) && def.detect(all, dir, conn) != Detection::Yes) {
                     missed++;
                     ADD_FAILURE() << def.name << " does not recognise its own " << s.name << " ("
                                   << (server ? "server" : "client") << " side)";

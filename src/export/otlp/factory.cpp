@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "export/otlp/settings.h"
+#include "metrics/features.h"
 
 namespace obi::otlp {
 
@@ -35,6 +36,10 @@ std::unique_ptr<OtlpTraceExporter> make_trace_exporter(const config::Config& cfg
     o.sender.retry = retry_policy(cfg);
     o.sender.config_key = topts->config_key;
     o.sender.items = "spans";
+    auto inst = metrics::Instrumentations::from(cfg.otel_traces.instrumentations);  // OBI: no dns by default
+    o.span_types = 0;
+    for (unsigned t = 0; t < kSpanTypeCount; t++)
+        if (inst.covers(static_cast<SpanType>(t))) o.span_types |= 1u << t;
     auto exporter = std::make_unique<OtlpTraceExporter>(std::move(transport), o, clock);
     spdlog::info("OTLP traces to {}", exporter->describe());
     return exporter;

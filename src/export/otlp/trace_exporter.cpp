@@ -30,6 +30,18 @@ std::string OtlpTraceExporter::describe() const { return sender_.transport().des
 
 void OtlpTraceExporter::export_spans(const std::vector<Span>& batch)
 {
+    if (std::all_of(batch.begin(), batch.end(), [this](const Span& s) { return wanted(s); })) {
+        enqueue(batch);
+        return;
+    }
+    std::vector<Span> some;
+    for (const Span& s : batch)
+        if (wanted(s)) some.push_back(s);
+    enqueue(some);
+}
+
+void OtlpTraceExporter::enqueue(const std::vector<Span>& batch)
+{
     if (batch.empty()) return;
     size_t take = 0;
     {

@@ -27,6 +27,8 @@ struct TraceExporterOptions {
     std::chrono::nanoseconds batch_timeout = std::chrono::seconds(15);  // longest wait of a partial batch
     std::chrono::nanoseconds shutdown_timeout = std::chrono::seconds(10);  // for flush() and the destructor
     SenderOptions sender;  // retry policy, log key and interval
+    // Span types exported (bit 1 << SpanType): otel_traces_export.instrumentations.
+    uint32_t span_types = 0xffffffffu;
 };
 
 class OtlpTraceExporter final : public SpanExporter {
@@ -53,6 +55,8 @@ public:
     std::string describe() const;
 
 private:
+    void enqueue(const std::vector<Span>& batch);
+    bool wanted(const Span& s) const { return options_.span_types & (1u << static_cast<unsigned>(s.type)); }
     void run();
     void run_loop();
     // Waits (lock held) until a batch should go out; false when the thread must end.

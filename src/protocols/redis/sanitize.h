@@ -1,7 +1,10 @@
-// db.query.text sanitisation for Redis: the command and its key stay, every other argument
-// becomes `?` (values, and always the secrets of AUTH / HELLO / MIGRATE ... AUTH).
+// db.query.text for Redis: sanitisation (the command, its subcommand and its key stay, every
+// other argument becomes `?`) and the credential arguments that are masked at the source,
+// before any option could let them out (AUTH, HELLO ... AUTH, MIGRATE ... AUTH/AUTH2,
+// CONFIG SET of password parameters, ACL SETUSER password rules).
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -9,5 +12,8 @@ namespace obi::redis {
 
 // `command_line` is the command and its arguments joined by single spaces.
 std::string sanitize(std::string_view command_line);
+
+// Is args[i] a credential? `args` are the command's words (args[0] is the command).
+bool secret_argument(std::span<const std::string_view> args, size_t i);
 
 }  // namespace obi::redis

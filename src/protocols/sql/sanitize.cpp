@@ -40,6 +40,26 @@ size_t skip_dollar(std::string_view s, size_t i)
     return end == std::string_view::npos ? s.size() : end + tag.size();
 }
 
+// End of the block comment opening at `i`; Postgres nests them (/* /* */ */ is one comment,
+// so a quote inside must not be taken as a string start that hides a literal after it).
+size_t skip_block_comment(std::string_view s, size_t i, bool nested)
+{
+    int depth = 0;
+    size_t j = i;
+    while (j + 1 < s.size()) {
+        if (s[j] == '/' && s[j + 1] == '*') {
+            if (depth == 0 || nested) depth++;
+            j += 2;
+        } else if (s[j] == '*' && s[j + 1] == '/') {
+            j += 2;
+            if (--depth == 0) return j;
+        } else {
+            j++;
+        }
+    }
+    return s.size();
+}
+
 size_t skip_number(std::string_view s, size_t i)
 {
     size_t j = i;
@@ -72,26 +92,29 @@ std::string sanitize(std::string_view s, Dialect dialect)
     std::string out;
     out.reserve(s.size());
     size_t i = 0;
+    size_t literal_end = std::string_view::npos;  // where the last literal ended: a token starts there
     while (i < s.size()) {
         char c = s[i];
+        const bool token_start = i == 0 || !ident_char(s[i - 1]) || i == literal_end;
         char next = i + 1 < s.size() ? s[i + 1] : '\0';
-        if (c == '-' && next == '-') {  // line comment: copied
+        if ((c == '-' && next == '-') || (mysql && c == '#')) {  // line comment: copied
             size_t end = s.find('\n', i);
             end = end == std::string_view::npos ? s.size() : end;
             out.append(s.substr(i, end - i));
             i = end;
         } else if (c == '/' && next == '*') {  // block comment: copied
-            size_t end = s.find("*/", i + 2);
-            end = end == std::string_view::npos ? s.size() : end + 2;
+            size_t end = skip_block_comment(s, i, !mysql);
             out.append(s.substr(i, end - i));
             i = end;
         } else if (c == '\'') {
             i = skip_quoted(s, i, '\'', mysql);
             out += '?';
+            literal_end = i;
         } else if (c == '"') {
             if (mysql) {  // a string in MySQL's default mode
                 i = skip_quoted(s, i, '"', true);
                 out += '?';
+            literal_end = i;
             } else {  // a quoted identifier in Postgres
                 size_t end = skip_quoted(s, i, '"', false);
                 out.append(s.substr(i, end - i));
@@ -101,27 +124,30 @@ std::string sanitize(std::string_view s, Dialect dialect)
             size_t end = skip_quoted(s, i, '`', false);
             out.append(s.substr(i, end - i));
             i = end;
-        } else if (!mysql && c == '$' && !digit(next) && (i == 0 || !ident_char(s[i - 1])) &&
+        } else if (!mysql && c == '$' && !digit(next) && token_start &&
                    skip_dollar(s, i) != 0) {
             i = skip_dollar(s, i);
             out += '?';
+            literal_end = i;
         } else if (c == '$' && digit(next)) {  // $1 placeholder
             size_t j = i + 1;
             while (j < s.size() && digit(s[j])) j++;
             out.append(s.substr(i, j - i));
             i = j;
         } else if ((c == 'E' || c == 'e' || c == 'B' || c == 'b' || c == 'X' || c == 'x' || c == 'N' || c == 'n') &&
-                   next == '\'' && (i == 0 || !ident_char(s[i - 1]))) {  // E'..', B'..', X'..', N'..'
+                   next == '\'' && token_start) {  // E'..', B'..', X'..', N'..'
             i = skip_quoted(s, i + 1, '\'', c == 'E' || c == 'e' || mysql);
             out += '?';
+            literal_end = i;
         } else if (ident_char(c) && !digit(c)) {  // identifier or keyword (may contain digits)
             size_t j = i;
-            while (j < s.size() && ident_char(s[j])) j++;
+            while (j < s.size() && ident_char(s[j]) && !(mysql && s[j] == '#')) j++;
             out.append(s.substr(i, j - i));
             i = j;
         } else if (digit(c) || (c == '.' && digit(next))) {
             i = skip_number(s, c == '.' ? i + 1 : i);
             out += '?';
+            literal_end = i;
         } else {
             out += c;
             i++;

@@ -1,0 +1,179 @@
+"""MySQL/MariaDB spans from a real MariaDB 10.11 server (started here with mariadb-install-db + mariadbd on a free
+port) and real clients: the mariadb CLI (text protocol), pymysql, node mysql2 (prepared statements: the binary
+protocol). The agent traces the server by its port (SQLServer spans) and the CLI by executable (SQLClient spans).
+obi-compat 3.2-3.4, 4.2."""
+import json
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+import otlp
+from harness import launch, rattr, sattr, span_pid
+
+import sql_servers  # tests/apps (on sys.path through harness)
+
+
+@pytest.fixture(scope="module")
+def maria():
+    srv = sql_servers.MariaDB(launch.free_port()).start()
+    try:
+        srv.cli("CREATE DATABASE shop; CREATE USER 'app'@'%' IDENTIFIED BY 'secret';"
+                "CREATE USER 'app'@'localhost' IDENTIFIED BY 'secret'; GRANT ALL ON shop.* TO 'app'@'%';"
+                "GRANT ALL ON shop.* TO 'app'@'localhost'; USE shop;"
+                "CREATE TABLE contacts(id int primary key, name varchar(64)); INSERT INTO contacts VALUES (1,'Ann'),(2,'Bob');"
+                "CREATE TABLE items(id int auto_increment primary key, label varchar(64), qty int);"
+                "INSERT INTO items(label, qty) SELECT concat('item-', seq), seq FROM seq_1_to_3000", user="root",
+                password=None)
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def prom_port():
+    return launch.free_port()
+
+
+def agent_config(maria, prom_port=None, query_text=False):
+    cfg = {"trace_printer": "json",
+           "discovery": {"instrument": [{"open_ports": str(maria.port)}, {"exe_path": "*/bin/mariadb"}]}}
+    if query_text:
+        cfg["attributes"] = {"select": {"traces": {"include": ["db.query.text"]}}}
+    if prom_port:
+        cfg["prometheus_export"] = {"port": prom_port}
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def agent(module_agent_factory, maria, prom_port):
+    a = module_agent_factory(config=agent_config(maria, prom_port))
+    for _ in range(50):
+        mark = a.spans.mark()
+        maria.cli("SELECT 1", db="shop")
+        try:
+            a.spans.wait_for_spans(lambda s: s.get("type") == "SQLServer" and s.get("hostPort") == str(maria.port),
+                                   timeout=0.5, since=mark)
+            return a
+        except AssertionError:
+            continue
+    raise AssertionError("no SQLServer span after 50 warm-up queries:\n" + a.logs())
+
+
+def server_spans(agent, maria, since, peer_port=None):
+    return [s for s in agent.spans.matching(lambda s: s.get("type") == "SQLServer", since)
+            if s.get("hostPort") == str(maria.port) and (peer_port is None or s.get("peerPort") == str(peer_port))]
+
+
+def check_db_attrs(span, maria, op, table, server_side):
+    a = span["spanAttributes"]
+    assert a["db.system.name"] == "mysql"
+    assert a["db.operation.name"] == op
+    assert a.get("db.collection.name") == table
+    assert a["db.namespace"] == "shop"
+    assert a["server.address"] == "127.0.0.1" and a["server.port"] == maria.port
+    assert "db.query.text" not in a, "db.query.text is opt-in"
+    assert span["kind"] == ("SPAN_KIND_SERVER" if server_side else "SPAN_KIND_CLIENT")
+    assert int(span["end"]) >= int(span["start"])
+
+
+def test_cli_query_client_and_server(agent, maria):
+    mark = agent.spans.mark()
+    proc = subprocess.Popen(["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", str(maria.port), "-uapp", "-psecret",
+                             "shop", "-e", "SELECT * FROM contacts WHERE id=1"], stdout=subprocess.DEVNULL)
+    assert proc.wait(60) == 0
+    client = agent.spans.wait_for_spans(lambda s: s.get("type") == "SQLClient" and s.get("name") == "SELECT contacts"
+                                        and span_pid(s) == proc.pid, since=mark)
+    c = client[0]
+    check_db_attrs(c, maria, "SELECT", "contacts", server_side=False)
+    assert rattr(c, "service.name") == "mariadb"
+    server = agent.spans.wait_for_spans(lambda s: s.get("type") == "SQLServer" and s.get("peerPort") == c["peerPort"]
+                                        and s.get("name") == "SELECT contacts", since=mark)
+    check_db_attrs(server[0], maria, "SELECT", "contacts", server_side=True)
+    assert server[0]["spanAttributes"]["client.address"] == "127.0.0.1"
+
+
+def test_cli_error(agent, maria):
+    mark = agent.spans.mark()
+    maria.cli("SELECT * FROM nosuchtable", db="shop", check=False)
+    for kind in ("SQLClient", "SQLServer"):
+        s = agent.spans.wait_for_spans(lambda s: s.get("type") == kind and s.get("name") == "SELECT nosuchtable",
+                                       since=mark)[0]
+        assert s["statusCode"] == "STATUS_CODE_ERROR"
+        assert sattr(s, "db.response.status_code") == "42S02" and sattr(s, "error.type") == "42S02"
+
+
+def test_pymysql(agent, maria):
+    import pymysql
+    conn = pymysql.connect(host="127.0.0.1", port=maria.port, user="app", password="secret", database="shop")
+    local_port = conn._sock.getsockname()[1]
+    mark = agent.spans.mark()
+    cur = conn.cursor()
+    cur.execute("SELECT name FROM contacts WHERE id = %s AND name <> %s", (2, "O'Brien"))
+    assert cur.fetchall() == (("Bob",),)
+    cur.execute("SELECT id, label, qty FROM items")  # 3000 rows: a result set across uncaptured bytes
+    assert len(cur.fetchall()) == 3000
+    with pytest.raises(pymysql.MySQLError):
+        cur.execute("INSERT INTO nosuch(a) VALUES (1)")
+    cur.execute("UPDATE items SET qty = qty + 1 WHERE id = 3")
+    conn.commit()
+    conn.close()
+    agent.spans.wait_for_spans(lambda s: s.get("type") == "SQLServer" and s.get("peerPort") == str(local_port)
+                               and s.get("name") == "COMMIT", since=mark)
+    # pymysql's own SET AUTOCOMMIT at connect time may be printed after the mark
+    got = [s for s in server_spans(agent, maria, mark, local_port) if s["name"] != "SET"]
+    assert [s["name"] for s in got] == ["SELECT contacts", "SELECT items", "INSERT nosuch", "UPDATE items", "COMMIT"]
+    check_db_attrs(got[1], maria, "SELECT", "items", server_side=True)
+    assert got[2]["statusCode"] == "STATUS_CODE_ERROR" and sattr(got[2], "error.type") == "42S02"
+
+
+def test_node_mysql2_prepared(agent, maria):
+    sql_servers.ensure_node_clients()
+    mark = agent.spans.mark()
+    out = subprocess.run(["node", os.path.join(sql_servers.NODE_DIR, "mysql_client.js"), str(maria.port), "shop", "app",
+                          "secret", "prepared", "error", "rows"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.rstrip().endswith("done"), out.stdout + out.stderr
+    lines = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
+    port = lines[0]["localPort"]
+    assert lines[2]["errno"] == 1146 and lines[3]["rows"] == 3000
+    agent.spans.wait_for_spans(lambda s: s.get("type") == "SQLServer" and s.get("peerPort") == str(port)
+                               and s.get("name") == "SELECT items", since=mark, timeout=15)
+    got = server_spans(agent, maria, mark, port)
+    assert [s["name"] for s in got] == ["SELECT contacts"] * 3 + ["SELECT missing_table", "SELECT items"]
+    for s in got[:3]:  # COM_STMT_EXECUTE resolved to the COM_STMT_PREPARE text
+        check_db_attrs(s, maria, "SELECT", "contacts", server_side=True)
+    assert got[3]["statusCode"] == "STATUS_CODE_ERROR" and sattr(got[3], "db.response.status_code") == "42S02"
+
+
+def test_metrics_count_operations(agent, maria, prom_port):
+    for _ in range(5):
+        maria.cli("SELECT id FROM items WHERE id = 7", db="shop")
+
+    def value(labels):
+        status, body, _ = otlp.http_get(prom_port, "/metrics")
+        assert status == 200
+        return sum(float(l.rsplit(" ", 1)[1]) for l in body.splitlines()
+                   if l.startswith("db_client_operation_duration_seconds_count{") and all(x in l for x in labels))
+
+    deadline = time.monotonic() + 20
+    while value(['db_operation_name="SELECT"', 'db_system_name="mysql"']) < 10:
+        assert time.monotonic() < deadline, "db_client_operation_duration_seconds_count did not grow"
+        time.sleep(0.5)
+
+
+def test_query_text_opt_in_is_sanitised(agent_factory, maria):
+    a = agent_factory(config=agent_config(maria, query_text=True))
+    spans = None
+    for _ in range(50):
+        mark = a.spans.mark()
+        maria.cli("SELECT * FROM contacts WHERE id=1 AND name <> \"O'Brien\"", db="shop")
+        try:
+            spans = a.spans.wait_for_spans(lambda s: s.get("type") == "SQLServer" and s.get("name") == "SELECT contacts",
+                                           since=mark, timeout=2)
+            break
+        except AssertionError:
+            continue
+    assert spans, "no span with the agent that includes db.query.text"
+    assert sattr(spans[0], "db.query.text") == "SELECT * FROM contacts WHERE id=? AND name <> ?"
