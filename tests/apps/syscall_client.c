@@ -3,7 +3,8 @@
  *
  *   syscall_client MODE HOST PORT PATH [COUNT]
  *   MODE: write (write/read), send (send/recv), sendto (sendto/recvfrom), writev (writev/readv),
- *         sendmsg (sendmsg/recvmsg), sendmmsg (sendmmsg/recvmmsg)
+ *         sendmsg (sendmsg/recvmsg), sendmmsg (sendmmsg/recvmmsg); a vectored mode with the suffix
+ *         "-many" (writev-many, sendmsg-many) sends each request in 3-byte iovecs (up to 48 of them)
  *   HOST: an IPv4 or IPv6 literal. COUNT requests on one keep-alive connection (default 1).
  * Prints "ok <status>" per response; exits non-zero on any error. */
 #define _GNU_SOURCE
@@ -17,17 +18,30 @@
 #include <unistd.h>
 
 static const char *mode;
+static int many; /* "-many": requests in many small iovecs */
+#define MANY_IOVECS 48
 
 static ssize_t do_send(int fd, const char *buf, size_t len)
 {
     if (!strcmp(mode, "write")) return write(fd, buf, len);
     if (!strcmp(mode, "send")) return send(fd, buf, len, 0);
     if (!strcmp(mode, "sendto")) return sendto(fd, buf, len, 0, NULL, 0);
-    /* vectored forms: head line and the rest in two pieces */
-    size_t cut = len / 2;
-    struct iovec iov[2] = {{(void *)buf, cut}, {(void *)(buf + cut), len - cut}};
-    if (!strcmp(mode, "writev")) return writev(fd, iov, 2);
-    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+    /* vectored forms: head line and the rest in two pieces, or in 3-byte pieces */
+    struct iovec iov[MANY_IOVECS];
+    size_t n = 0;
+    if (many) {
+        for (size_t off = 0; off < len && n < MANY_IOVECS; n++, off += 3) {
+            iov[n].iov_base = (void *)(buf + off);
+            iov[n].iov_len = n == MANY_IOVECS - 1 || len - off < 3 ? len - off : 3;
+        }
+    } else {
+        size_t cut = len / 2;
+        iov[0] = (struct iovec){(void *)buf, cut};
+        iov[1] = (struct iovec){(void *)(buf + cut), len - cut};
+        n = 2;
+    }
+    if (!strcmp(mode, "writev")) return writev(fd, iov, n);
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = n};
     if (!strcmp(mode, "sendmsg")) return sendmsg(fd, &msg, 0);
     if (!strcmp(mode, "sendmmsg")) {
         struct mmsghdr mm = {.msg_hdr = msg};
@@ -81,7 +95,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s MODE HOST PORT PATH [COUNT]\n", argv[0]);
         return 2;
     }
-    mode = argv[1];
+    static char base[32];
+    snprintf(base, sizeof(base), "%s", argv[1]);
+    char *suffix = strstr(base, "-many");
+    if (suffix && suffix[5] == 0) {
+        *suffix = 0;
+        many = 1;
+    }
+    mode = base;
     const char *host = argv[2], *path = argv[4];
     int port = atoi(argv[3]), count = argc > 5 ? atoi(argv[5]) : 1;
     struct sockaddr_storage ss = {0};

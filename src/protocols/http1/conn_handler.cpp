@@ -8,6 +8,7 @@
 
 #include "conntrack/span_context.h"
 #include "protocols/http1/parser.h"
+#include "protocols/http2/conn_handler.h"
 
 namespace obi::http1 {
 namespace {
@@ -96,6 +97,7 @@ public:
 
     void on_data(const DataChunk& c) override
     {
+        if (h2_) return h2_->on_data(c);
         if (upgraded_) return;
         if (c.dir == req_dir_) {
             if (c.msg_start) finish_open_response();
@@ -107,6 +109,7 @@ public:
 
     void on_gap() override
     {
+        if (h2_) return h2_->on_gap();
         env_.counters->lost_sync++;
         drop_pending();
         reset(req_);
@@ -115,14 +118,16 @@ public:
         response_open_ = false;
     }
 
-    void on_close(uint64_t) override
+    void on_close(uint64_t ts) override
     {
+        if (h2_) return h2_->on_close(ts);
         finish_open_response();
         drop_pending();
     }
 
     void on_timer(uint64_t now_ns) override
     {
+        if (h2_) return h2_->on_timer(now_ns);
         if (env_.request_timeout_ns == 0) return;
         while (!pending_.empty() && !response_open_ && pending_.front().start_ns + env_.request_timeout_ns < now_ns) {
             uint64_t end = pending_.front().start_ns + env_.request_timeout_ns;
@@ -196,6 +201,7 @@ private:
                 if (st == ParseStatus::Complete) {  // the rest of the call is a body or the next head
                     pos += head_len - prev;
                     s.head.clear();
+                    if (h2_) return hand_over(c, pos);  // h2c: the rest of the call is HTTP/2
                     break;
                 }
                 if (st == ParseStatus::NeedMore && prev == 0) s.head.assign(piece);
@@ -292,6 +298,13 @@ private:
         status_ = h.status;
         s.framing = response_framing(h, method);
         s.body_bytes = 0;
+        if (h.status == 101 && !pending_.empty() && http2::is_h2c_upgrade(buf.substr(0, h.head_len))) {
+            start_h2(std::move(pending_.front()));  // the request becomes HTTP/2 stream 1
+            pending_.pop_front();
+            response_open_ = false;
+            upgraded_ = true;
+            return st;
+        }
         if (h.status == 101) {  // protocol switch: the rest is not HTTP/1
             body_done(s, c.ts_ns, false);
             upgraded_ = true;
@@ -417,8 +430,27 @@ private:
         env_.sink->emit(std::move(sp));
     }
 
+    // After "101 Switching Protocols" to h2c the HTTP/2 handler takes every later call.
+    void start_h2(Pending&& p)
+    {
+        h2_ = http2::create_after_upgrade(env_, req_dir_,
+                                          {std::move(p.method), std::move(p.path), std::move(p.query), std::move(p.host),
+                                           p.host_port, p.start_ns, p.tid, p.body_bytes, p.ctx});
+    }
+    void hand_over(const DataChunk& c, uint64_t pos)
+    {
+        DataChunk rest = c;
+        rest.msg_start = false;
+        rest.tctx = nullptr;
+        rest.bytes = c.bytes - pos;
+        rest.captured = pos < c.captured.size() ? c.captured.substr(pos) : std::string_view();
+        rest.tail = rest.bytes >= c.tail.size() ? c.tail : c.tail.substr(c.tail.size() - rest.bytes);
+        if (rest.bytes) h2_->on_data(rest);
+    }
+
     conntrack::HandlerEnv env_;
     Direction req_dir_;  // the direction requests travel: Ingress on the server side
+    std::unique_ptr<conntrack::ProtocolHandler> h2_;
     bool upgraded_ = false;
     bool response_open_ = false;     // a response head was paired with pending_.front()
     bool resp_body_unknown_ = false;  // its end can only be inferred
