@@ -10,6 +10,7 @@
 namespace obi::conntrack {
 
 enum class Direction : uint8_t { Ingress = OBI_DIR_INGRESS, Egress = OBI_DIR_EGRESS };
+inline Direction opposite(Direction d) { return d == Direction::Ingress ? Direction::Egress : Direction::Ingress; }
 
 struct DataChunk {
     Direction dir = Direction::Ingress;

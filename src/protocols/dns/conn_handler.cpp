@@ -7,6 +7,7 @@
 
 #include "conntrack/address.h"
 #include "conntrack/span_context.h"
+#include "conntrack/span_emit.h"
 #include "protocols/dns/names.h"
 #include "protocols/dns/stream_framer.h"
 #include "protocols/dns/wire.h"
@@ -193,18 +194,13 @@ private:
             sp.error = true;
             sp.error_code = kTimeoutError;
         }
-        sp.request_start_ns = sp.start_ns = p.start_ns;
-        sp.end_ns = end_ns < p.start_ns ? p.start_ns : end_ns;
-        // OBI's convention: peer = the client side (this process), host = the server side.
+        // OBI's convention: peer = the client side (this process), host = the server side: the
+        // resolver this query went to (a UDP socket may send to several).
         sp.peer = conn.local_addr;
         sp.peer_port = conn.local_port;
         sp.host = std::move(p.server);
         sp.host_port = p.server_port;
-        p.ctx.apply_to(sp);
-        sp.pid = conn.pid;
-        sp.tid = p.tid;
-        env_.counters->spans++;
-        env_.sink->emit(std::move(sp));
+        conntrack::emit_span(env_, std::move(sp), p.ctx, p.start_ns, end_ns, p.tid);
     }
 
     conntrack::HandlerEnv env_;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "conntrack/span_context.h"
+#include "conntrack/span_emit.h"
 #include "protocols/http1/parser.h"
 #include "protocols/http2/conn_handler.h"
 
@@ -90,7 +91,7 @@ bool salvage_status_line(std::string_view buf, int& status)
 class Http1Handler final : public conntrack::ProtocolHandler {
 public:
     explicit Http1Handler(const conntrack::HandlerEnv& env)
-        : env_(env), req_dir_(looks_like_request(env.first_bytes) ? env.first_dir : other(env.first_dir))
+        : env_(env), req_dir_(looks_like_request(env.first_bytes) ? env.first_dir : opposite(env.first_dir))
     {
         env_.first_bytes = {};
     }
@@ -137,7 +138,6 @@ public:
     }
 
 private:
-    static Direction other(Direction d) { return d == Direction::Ingress ? Direction::Egress : Direction::Ingress; }
     bool server_side() const { return req_dir_ == Direction::Ingress; }
 
     static void reset(Stream& s)
@@ -413,21 +413,10 @@ private:
         sp.status = status;
         sp.request_body_size = p.body_bytes;
         sp.response_body_size = response_bytes;
-        sp.request_start_ns = sp.start_ns = p.start_ns;
-        sp.end_ns = end_ns < p.start_ns ? p.start_ns : end_ns;
-        // OBI's convention: peer = client side, host = server side.
-        bool server = server_side();
-        sp.peer = server ? conn.remote_addr : conn.local_addr;
-        sp.peer_port = server ? conn.remote_port : conn.local_port;
-        sp.host = server ? conn.local_addr : conn.remote_addr;
-        sp.host_port = server ? conn.local_port : conn.remote_port;
+        conntrack::set_endpoints(sp, conn, server_side());
         sp.host_header = std::move(p.host);
         sp.host_header_port = p.host_port;
-        p.ctx.apply_to(sp);
-        sp.pid = conn.pid;
-        sp.tid = p.tid;
-        env_.counters->spans++;
-        env_.sink->emit(std::move(sp));
+        conntrack::emit_span(env_, std::move(sp), p.ctx, p.start_ns, end_ns, p.tid);
     }
 
     // After "101 Switching Protocols" to h2c the HTTP/2 handler takes every later call.

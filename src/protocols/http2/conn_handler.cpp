@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "conntrack/span_emit.h"
 #include "protocols/http1/host_port.h"
 #include "protocols/http2/frame_reader.h"
 #include "protocols/http2/grpc_status.h"
@@ -20,7 +21,6 @@ namespace {
 using conntrack::DataChunk;
 using conntrack::Direction;
 
-Direction other(Direction d) { return d == Direction::Ingress ? Direction::Egress : Direction::Ingress; }
 
 uint32_t be32(const char* p)
 {
@@ -213,7 +213,7 @@ private:
         // Only when every stream is known: the connection was followed from its start and the
         // other direction (where requests or responses open streams) never lost bytes.
         const bool from_start = from_start_ || (in_.started && out_.started);
-        if (!from_start || side(other(dir)).losses > 0 || streams_.size() != 1) return;
+        if (!from_start || side(opposite(dir)).losses > 0 || streams_.size() != 1) return;
         Stream* only = streams_.first();
         if (only->orphan || !(dir == req_dir_ ? !only->req_end : only->resp_final)) return;
         const uint64_t frame = uint64_t{side(dir).reader.max_frame_size()} + kFrameHeaderLen;
@@ -435,7 +435,7 @@ private:
             uint16_t id = static_cast<uint16_t>((static_cast<uint8_t>(f.payload[i]) << 8) |
                                                 static_cast<uint8_t>(f.payload[i + 1]));
             // The sender's limit on the frames it receives: frames of the other direction.
-            if (id == kSettingMaxFrameSize) side(other(dir)).reader.set_max_frame_size(be32(f.payload.data() + i + 2));
+            if (id == kSettingMaxFrameSize) side(opposite(dir)).reader.set_max_frame_size(be32(f.payload.data() + i + 2));
         }
     }
 
@@ -506,13 +506,7 @@ private:
         sp.rpc_status = st.grpc ? st.grpc_status : -1;
         sp.request_body_size = st.req_body;
         sp.response_body_size = st.resp_body;
-        sp.request_start_ns = sp.start_ns = st.start_ns;
-        sp.end_ns = end_ns < st.start_ns ? st.start_ns : end_ns;
-        // OBI's convention: peer = client side, host = server side.
-        sp.peer = server ? conn.remote_addr : conn.local_addr;
-        sp.peer_port = server ? conn.remote_port : conn.local_port;
-        sp.host = server ? conn.local_addr : conn.remote_addr;
-        sp.host_port = server ? conn.local_port : conn.remote_port;
+        conntrack::set_endpoints(sp, conn, server);
         if (!st.authority.empty()) {
             std::string_view name;
             uint16_t port = 0;
@@ -521,11 +515,7 @@ private:
                 sp.host_header_port = port;
             }
         }
-        st.ctx.apply_to(sp);
-        sp.pid = conn.pid;
-        sp.tid = st.tid;
-        env_.counters->spans++;
-        env_.sink->emit(std::move(sp));
+        conntrack::emit_span(env_, std::move(sp), st.ctx, st.start_ns, end_ns, st.tid);
     }
 
     conntrack::HandlerEnv env_;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "conntrack/span_context.h"
+#include "conntrack/span_emit.h"
 #include "protocols/kafka/framing.h"
 #include "protocols/kafka/messages.h"
 
@@ -249,18 +250,8 @@ private:
         sp.client_id = client_id_;
         sp.partition = partition;
         sp.offset = offset;
-        sp.request_start_ns = sp.start_ns = p.start_ns;
-        sp.end_ns = end_ns < p.start_ns ? p.start_ns : end_ns;
-        // OBI's convention: peer = client side, host = server side.
-        sp.peer = server ? conn.remote_addr : conn.local_addr;
-        sp.peer_port = server ? conn.remote_port : conn.local_port;
-        sp.host = server ? conn.local_addr : conn.remote_addr;
-        sp.host_port = server ? conn.local_port : conn.remote_port;
-        p.ctx.apply_to(sp);
-        sp.pid = conn.pid;
-        sp.tid = p.tid;
-        env_.counters->spans++;
-        env_.sink->emit(std::move(sp));
+        conntrack::set_endpoints(sp, conn, server);
+        conntrack::emit_span(env_, std::move(sp), p.ctx, p.start_ns, end_ns, p.tid);
     }
 
     conntrack::HandlerEnv env_;

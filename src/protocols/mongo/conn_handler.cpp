@@ -7,6 +7,7 @@
 #include <string>
 
 #include "conntrack/span_context.h"
+#include "conntrack/span_emit.h"
 #include "protocols/mongo/bson.h"
 #include "protocols/mongo/wire.h"
 
@@ -56,7 +57,7 @@ public:
         } else {  // a request has responseTo 0
             Header h;
             bool request = parse_header(env.first_bytes, h) && h.response_to == 0 && h.opcode != OP_REPLY;
-            req_dir_ = request ? env.first_dir : other(env.first_dir);
+            req_dir_ = request ? env.first_dir : opposite(env.first_dir);
             server_ = req_dir_ == Direction::Ingress;
         }
         env_.first_bytes = {};
@@ -79,7 +80,6 @@ public:
     void on_close(uint64_t) override { drop_pending(); }
 
 private:
-    static Direction other(Direction d) { return d == Direction::Ingress ? Direction::Egress : Direction::Ingress; }
 
     void drop_pending()
     {
@@ -257,17 +257,8 @@ private:
             }
             sp.error_message = std::move(msg);
         }
-        sp.request_start_ns = sp.start_ns = p.start_ns;
-        sp.end_ns = end_ns < p.start_ns ? p.start_ns : end_ns;
-        sp.peer = conn.local_addr;  // client side: peer = us, host = the server
-        sp.peer_port = conn.local_port;
-        sp.host = conn.remote_addr;
-        sp.host_port = conn.remote_port;
-        p.ctx.apply_to(sp);
-        sp.pid = conn.pid;
-        sp.tid = p.tid;
-        env_.counters->spans++;
-        env_.sink->emit(std::move(sp));
+        conntrack::set_endpoints(sp, conn, false);  // client side only
+        conntrack::emit_span(env_, std::move(sp), p.ctx, p.start_ns, end_ns, p.tid);
     }
 
     conntrack::HandlerEnv env_;

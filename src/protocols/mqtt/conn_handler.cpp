@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "conntrack/span_context.h"
+#include "conntrack/span_emit.h"
 #include "protocols/mqtt/packet.h"
 
 namespace obi::mqtt {
@@ -54,7 +55,7 @@ public:
         } else {  // CONNECT and SUBSCRIBE travel client -> broker
             FixedHeader h;
             bool c2b = parse_fixed_header(env.first_bytes, h) == Parse::Ok && (h.type == CONNECT || h.type == SUBSCRIBE);
-            c2b_dir_ = c2b ? env.first_dir : other(env.first_dir);
+            c2b_dir_ = c2b ? env.first_dir : opposite(env.first_dir);
             server_ = c2b_dir_ == Direction::Ingress;
         }
         env_.first_bytes = {};
@@ -76,7 +77,6 @@ public:
     void on_close(uint64_t) override { drop_inflight(); }
 
 private:
-    static Direction other(Direction d) { return d == Direction::Ingress ? Direction::Egress : Direction::Ingress; }
 
     void drop_inflight()
     {
@@ -290,17 +290,8 @@ private:
         sp.operation = f.type == PUBLISH ? "publish" : "subscribe";
         sp.collection = std::move(f.topic);
         sp.client_id = client_id_;
-        sp.request_start_ns = sp.start_ns = f.start_ns;
-        sp.end_ns = end_ns < f.start_ns ? f.start_ns : end_ns;
-        sp.peer = server_ ? conn.remote_addr : conn.local_addr;
-        sp.peer_port = server_ ? conn.remote_port : conn.local_port;
-        sp.host = server_ ? conn.local_addr : conn.remote_addr;
-        sp.host_port = server_ ? conn.local_port : conn.remote_port;
-        f.ctx.apply_to(sp);
-        sp.pid = conn.pid;
-        sp.tid = f.tid;
-        env_.counters->spans++;
-        env_.sink->emit(std::move(sp));
+        conntrack::set_endpoints(sp, conn, server_);
+        conntrack::emit_span(env_, std::move(sp), f.ctx, f.start_ns, end_ns, f.tid);
     }
 
     conntrack::HandlerEnv env_;

@@ -54,7 +54,6 @@ struct Pending {
     sql::SqlCall call;
 };
 
-Direction other(Direction d) { return d == Direction::Ingress ? Direction::Egress : Direction::Ingress; }
 
 // The last bytes of a call end a result set: an EOF packet (05 00 00 seq fe w w s s) or, with
 // CLIENT_DEPRECATE_EOF, an OK packet with the 0xfe header and no rows/insert id.
@@ -73,7 +72,7 @@ public:
     explicit MysqlHandler(const conntrack::HandlerEnv& env) : env_(env), req_(4), resp_(4)
     {
         BurstKind k = classify_burst(env.first_bytes);
-        if (k == BurstKind::Greeting || k == BurstKind::Response) req_dir_ = other(env.first_dir);
+        if (k == BurstKind::Greeting || k == BurstKind::Response) req_dir_ = opposite(env.first_dir);
         else if (k == BurstKind::Command) req_dir_ = env.first_dir;
         else req_dir_ = env.conn->kernel_role == OBI_ROLE_SERVER ? Direction::Ingress : Direction::Egress;
         server_side_ = req_dir_ == Direction::Ingress;

@@ -42,14 +42,13 @@ bool ends_with_ready(std::string_view tail)
     return z.substr(0, 5) == std::string_view("Z\0\0\0\x05", 5) && (st == 'I' || st == 'T' || st == 'E');
 }
 
-Direction other(Direction d) { return d == Direction::Ingress ? Direction::Egress : Direction::Ingress; }
 
 class PgHandler final : public conntrack::ProtocolHandler {
 public:
     explicit PgHandler(const conntrack::HandlerEnv& env) : env_(env), req_(5), resp_(5), portals_(kMaxPortals, 64 * 1024)
     {
         BurstKind k = classify_burst(env.first_bytes);
-        if (k == BurstKind::Backend) req_dir_ = other(env.first_dir);
+        if (k == BurstKind::Backend) req_dir_ = opposite(env.first_dir);
         else if (k == BurstKind::Startup || k == BurstKind::Frontend) req_dir_ = env.first_dir;
         else req_dir_ = env.conn->kernel_role == OBI_ROLE_SERVER ? Direction::Ingress : Direction::Egress;
         server_side_ = req_dir_ == Direction::Ingress;

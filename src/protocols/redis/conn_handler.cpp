@@ -11,6 +11,7 @@
 #include <string>
 
 #include "conntrack/span_context.h"
+#include "conntrack/span_emit.h"
 #include "protocols/redis/commands.h"
 #include "protocols/redis/resp_scanner.h"
 #include "protocols/redis/sanitize.h"
@@ -109,7 +110,7 @@ public:
         } else {  // unknown: the burst that was detected tells which way commands travel
             std::string_view f = env.first_bytes;
             bool command = !f.empty() && (f[0] == '*' || std::isalpha(static_cast<unsigned char>(f[0])));
-            req_dir_ = command ? env.first_dir : other(env.first_dir);
+            req_dir_ = command ? env.first_dir : opposite(env.first_dir);
             server_ = req_dir_ == Direction::Ingress;
         }
         env_.first_bytes = {};
@@ -134,7 +135,6 @@ public:
     void on_close(uint64_t) override { drop_all(); }
 
 private:
-    static Direction other(Direction d) { return d == Direction::Ingress ? Direction::Egress : Direction::Ingress; }
 
     struct ReqVisitor final : RespVisitor {
         explicit ReqVisitor(RedisHandler& h) : h(h) {}
@@ -414,18 +414,8 @@ private:
             sp.error_code = error_code(reply->text);
             sp.error_message.assign(reply->text.substr(0, kMaxErrorText));
         }
-        sp.request_start_ns = sp.start_ns = p.start_ns;
-        sp.end_ns = end_ns < p.start_ns ? p.start_ns : end_ns;
-        // OBI's convention: peer = client side, host = server side.
-        sp.peer = server_ ? conn.remote_addr : conn.local_addr;
-        sp.peer_port = server_ ? conn.remote_port : conn.local_port;
-        sp.host = server_ ? conn.local_addr : conn.remote_addr;
-        sp.host_port = server_ ? conn.local_port : conn.remote_port;
-        p.ctx.apply_to(sp);
-        sp.pid = conn.pid;
-        sp.tid = p.tid;
-        env_.counters->spans++;
-        env_.sink->emit(std::move(sp));
+        conntrack::set_endpoints(sp, conn, server_);
+        conntrack::emit_span(env_, std::move(sp), p.ctx, p.start_ns, end_ns, p.tid);
     }
 
     void drop_all()

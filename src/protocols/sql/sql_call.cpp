@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "conntrack/span_emit.h"
 #include "protocols/sql/statement.h"
 
 namespace obi::sql {
@@ -43,17 +44,8 @@ void emit_sql_span(const conntrack::HandlerEnv& env, bool server_side, std::stri
     sp.error = call.error;
     sp.error_code = std::move(call.error_code);
     sp.error_message = std::move(call.error_message);
-    sp.request_start_ns = sp.start_ns = call.start_ns;
-    sp.end_ns = std::max(end_ns, call.start_ns);
-    sp.peer = server_side ? conn.remote_addr : conn.local_addr;
-    sp.peer_port = server_side ? conn.remote_port : conn.local_port;
-    sp.host = server_side ? conn.local_addr : conn.remote_addr;
-    sp.host_port = server_side ? conn.local_port : conn.remote_port;
-    call.ctx.apply_to(sp);
-    sp.pid = conn.pid;
-    sp.tid = call.tid;
-    env.counters->spans++;
-    env.sink->emit(std::move(sp));
+    conntrack::set_endpoints(sp, conn, server_side);
+    conntrack::emit_span(env, std::move(sp), call.ctx, call.start_ns, end_ns, call.tid);
 }
 
 }  // namespace obi::sql
