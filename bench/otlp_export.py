@@ -33,6 +33,8 @@ sys.path.insert(0, os.path.join(REPO_DIR, "tests", "integration"))
 import harness  # noqa: E402  (agent process handling)
 import otlp  # noqa: E402  (the OTLP receiver, /proc helpers)
 from harness import launch  # noqa: E402  (nginx)
+sys.path.insert(0, BENCH_DIR)
+from http_nginx import vm_hwm_kib  # noqa: E402
 
 DRAIN_QUIET_S = 2.0   # the run ends when no span arrived for this long after the load stopped
 DRAIN_MAX_S = 30.0
@@ -73,14 +75,6 @@ def pin_all_threads(pid, cpus):
             os.sched_setaffinity(int(tid), cpus)
         except OSError:
             pass
-
-
-def vm_hwm_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def accepted_spans(rx):

@@ -18,18 +18,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "apps"))
 import harness  # noqa: E402
+from http_nginx import cpu_seconds  # noqa: E402  (bench/http_nginx.py)
 import launch  # noqa: E402
 import sql_servers  # noqa: E402
 
 PGBENCH = sql_servers.PG_BIN + "/pgbench"
 STATEMENTS_PER_TX = 7
 BAR = 0.90
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_pgbench(port, args):
