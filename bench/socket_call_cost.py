@@ -103,16 +103,16 @@ def main():
             wall[a].append(ns)
             bpf[a].append(per_call)
         print("round %d: baseline %.0f ns/iteration; %s" % (r + 1, wall[None][-1], "; ".join(
-            "%s %.0f ns/iteration, BPF %.0f ns/call" % (os.path.basename(os.path.dirname(a)) or a, wall[a][-1],
-                                                      bpf[a][-1]) for a in agents)))
+            "agent %d %.0f ns/iteration, BPF %.0f ns/call" % (i + 1, wall[a][-1], bpf[a][-1])
+            for i, a in enumerate(agents))))
     base = statistics.median(wall[None])
     print("\nmedians over %d rounds of %d iterations (%d socket calls each):" % (args.rounds, args.iterations,
                                                                                  CALLS_PER_ITERATION))
     print("  untraced: %.0f ns per iteration" % base)
-    for a in agents:
+    for i, a in enumerate(agents):
         w = statistics.median(wall[a])
-        print("  %s: %.0f ns per iteration, +%.0f ns wall per traced socket call, BPF %.0f ns per call"
-              % (a, w, (w - base) / CALLS_PER_ITERATION, statistics.median(bpf[a])))
+        print("  agent %d (%s): %.0f ns per iteration, +%.0f ns wall per traced socket call, BPF %.0f ns per call"
+              % (i + 1, a, w, (w - base) / CALLS_PER_ITERATION, statistics.median(bpf[a])))
 
 
 if __name__ == "__main__":

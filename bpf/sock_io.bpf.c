@@ -43,7 +43,8 @@ static __always_inline __u32 sock_io__mmsg_index(__u64 vec, __u64 vlen, __s64 re
 static __always_inline int sock_io__on_call(struct sock *sk, int ret, __u32 dir)
 {
     __u32 pid = bpf_get_current_pid_tgid() >> 32;
-    if (likely(!io__pid_traced(pid)))
+    struct obi_pid_info *info = io__pid_info(pid);
+    if (likely(!info))
         return 0;
     /* A trusted BTF pointer: direct (CO-RE relocated) loads, no helper call per field. */
     struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
@@ -51,6 +52,7 @@ static __always_inline int sock_io__on_call(struct sock *sk, int ret, __u32 dir)
     args.nr = regs->orig_ax;
     args.a1 = regs->si;
     args.a2 = regs->dx;
+    args.proc_flags = info->flags;
     if (args.nr == OBI_NR_SENDMMSG || args.nr == OBI_NR_RECVMMSG)
         args.mmsg_idx = sock_io__mmsg_index(args.a1, args.a2, ret);
     /* io__handle takes the socket as an address (a global function accepts no kernel

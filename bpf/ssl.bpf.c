@@ -11,8 +11,11 @@ char LICENSE[] SEC("license") = "GPL";
 static __always_inline int ssl__enter(__u64 ssl, __u64 buf, __u64 out_len, __u8 kind, __u8 ex)
 {
     __u64 pid_tgid = bpf_get_current_pid_tgid();
-    if (likely(!io__pid_traced(pid_tgid >> 32)) || ssl == 0)
+    struct obi_pid_info *info = io__pid_info(pid_tgid >> 32);
+    if (likely(!info) || ssl == 0)
         return 0;
+    if (!(info->flags & OBI_PID_SSL_CALLS))
+        info->flags |= OBI_PID_SSL_CALLS; /* its socket calls may be TLS from now on */
     struct obi_ssl_call *cur = bpf_map_lookup_elem(&obi_ssl_calls, &pid_tgid);
     if (cur && cur->ssl == ssl && cur->kind == kind && cur->depth < 8) {
         cur->depth++; /* nested: the outermost call reports */

@@ -26,9 +26,11 @@ struct {
 static __always_inline int sys_io__enter(struct trace_event_raw_sys_enter *ctx, __u64 nr, __u32 dir)
 {
     __u64 pid_tgid = bpf_get_current_pid_tgid();
-    if (likely(!io__pid_traced(pid_tgid >> 32)))
+    struct obi_pid_info *info = io__pid_info(pid_tgid >> 32);
+    if (likely(!info))
         return 0;
     struct obi_pending_call call = {.fd = (__s32)ctx->args[0], .dir = dir};
+    call.args.proc_flags = info->flags;
     call.args.nr = nr;
     call.args.a1 = ctx->args[1];
     call.args.a2 = ctx->args[2];

@@ -7,9 +7,14 @@
 #include "trace_ctx.h"
 #include "ssl.h"
 
+static __always_inline struct obi_pid_info *io__pid_info(__u32 pid)
+{
+    return bpf_map_lookup_elem(&obi_pid_filter, &pid);
+}
+
 static __always_inline bool io__pid_traced(__u32 pid)
 {
-    return bpf_map_lookup_elem(&obi_pid_filter, &pid) != NULL;
+    return io__pid_info(pid) != NULL;
 }
 
 static __always_inline __u64 io__wakeup_flag(void)
@@ -169,8 +174,13 @@ __noinline int io__handle_call(__u64 sk_addr, __u32 dir, __s64 ret, const struct
         stats__inc(OBI_STAT_SKIPPED);
         return 0;
     }
-    if (source != OBI_SRC_SSL_UPROBE && ssl__hide_ciphertext(st, (__u64)sk, args, dir, ret))
-        return 0; /* TLS ciphertext: its plaintext comes from the libssl probes */
+    /* TLS ciphertext is not emitted: its plaintext comes from the libssl probes. Only a
+     * connection already known as TLS, one whose first bytes are still to be seen (a TLS
+     * handshake?) or a process that made SSL calls needs the check. */
+    bool maybe_tls = (st->tls & OBI_CONN_TLS) || st->capture_mode == OBI_CAPTURE_UNDECIDED ||
+                     (args->proc_flags & OBI_PID_SSL_CALLS);
+    if (source != OBI_SRC_SSL_UPROBE && maybe_tls && ssl__hide_ciphertext(st, (__u64)sk, args, dir, ret))
+        return 0;
     __u32 zero = 0;
     struct obi_scratch *scratch = bpf_map_lookup_elem(&obi_scratch, &zero);
     if (!scratch)

@@ -133,6 +133,9 @@ enum obi_pid_flags {
     /* Added by the kernel at exec or listen, before discovery decided: discovery confirms or
      * removes it within milliseconds, so a new process's first requests are not missed. */
     OBI_PID_PROVISIONAL = 1 << 0,
+    /* Set by the libssl probes when a thread of the process enters an SSL call: only then
+     * must its socket calls ask whether they are TLS ciphertext of an SSL call. */
+    OBI_PID_SSL_CALLS = 1 << 1,
 };
 struct obi_pid_info {
     __u32 flags; /* enum obi_pid_flags */

@@ -192,7 +192,10 @@ int Tracer::ctrl_ringbuf_fd() const { return bpf_map__fd(proc_->maps.obi_ctrl_ev
 
 bool Tracer::trace_pid(uint32_t pid)
 {
+    // Confirmed: no longer provisional. What the kernel learnt about it (SSL calls) stays.
     obi_pid_info info{};
+    if (bpf_map_lookup_elem(pid_filter_fd_, &pid, &info) == 0) info.flags &= OBI_PID_SSL_CALLS;
+    else info = obi_pid_info{};
     return bpf_map_update_elem(pid_filter_fd_, &pid, &info, BPF_ANY) == 0;
 }
 
