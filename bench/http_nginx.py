@@ -112,6 +112,24 @@ def agent_run(args, url, port, work, index):
     return res
 
 
+def check_bars(summary, runs, args):
+    """Prints the summary against the bars, writes --json; the exit code (1: --strict and a bar missed)."""
+    missed = 0
+    for label, value, op, bar, spec in (
+            ("throughput ratio agent/baseline (median)", summary["throughput_ratio_median"], ">=", BAR_RATIO, "%.3f"),
+            ("agent CPU ms per 10k requests (median)", summary["agent_cpu_ms_per_10k_median"], "<=",
+             BAR_CPU_MS_PER_10K, "%.1f"),
+            ("agent peak RSS MiB (max VmHWM)", summary["agent_peak_rss_mib"], "<=", BAR_RSS_MIB, "%.1f")):
+        ok = value >= bar if op == ">=" else value <= bar
+        missed += not ok
+        print("%-44s %10s   bar %s %s   %s" % (label, spec % value, op, spec % bar, "ok" if ok else "MISSED"))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"args": vars(args), "runs": [{k: v for k, v in r.items() if k != "raw"} for r in runs],
+                       "summary": summary}, f, indent=2)
+    return 1 if args.strict and missed else 0
+
+
 def fmt(x, spec="%.1f"):
     return "n/a" if x is None or x != x else spec % x
 
@@ -190,12 +208,6 @@ def main():
         "agent_peak_rss_mib": max(r["agent_hwm_mib"] for r in agent),
         "agent_stdout_tail": agent[-1].get("agent_stdout_tail", ""),
     }
-    bars = [
-        ("throughput ratio agent/baseline (median)", summary["throughput_ratio_median"], ">=", BAR_RATIO, "%.3f"),
-        ("agent CPU ms per 10k requests (median)", summary["agent_cpu_ms_per_10k_median"], "<=",
-         BAR_CPU_MS_PER_10K, "%.1f"),
-        ("agent peak RSS MiB (max VmHWM)", summary["agent_peak_rss_mib"], "<=", BAR_RSS_MIB, "%.1f"),
-    ]
     print()
     print("baseline: %.0f req/s median, p99 %.2f ms" % (summary["baseline_rps_median"],
                                                         summary["baseline_p99_ms_median"]))
@@ -203,16 +215,7 @@ def main():
     print("per-round ratios: %s" % ", ".join("%.3f" % r for r in ratios))
     if summary["agent_stdout_tail"]:
         print("agent's last stdout line: %s" % summary["agent_stdout_tail"][:200])
-    missed = 0
-    for label, value, op, bar, spec in bars:
-        ok = value >= bar if op == ">=" else value <= bar
-        missed += not ok
-        print("%-44s %10s   bar %s %s   %s" % (label, spec % value, op, spec % bar, "ok" if ok else "MISSED"))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"args": vars(args), "runs": [{k: v for k, v in r.items() if k != "raw"} for r in runs],
-                       "summary": summary}, f, indent=2)
-    return 1 if args.strict and missed else 0
+    return check_bars(summary, runs, args)
 
 
 if __name__ == "__main__":

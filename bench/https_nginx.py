@@ -18,7 +18,6 @@ exit code 0 unless --strict is given and a bar is missed. --floor adds a run wit
 on nginx's SSL_read/SSL_write (perf probe, no BPF program, no agent): the cost of the uprobe mechanism itself.
 """
 import argparse
-import json
 import os
 import re
 import shutil
@@ -34,8 +33,7 @@ sys.path.insert(0, os.path.join(REPO_DIR, "tests", "integration"))
 sys.path.insert(0, BENCH_DIR)
 import harness  # noqa: E402  (tests/integration/harness.py: agent process handling)
 from harness import launch  # noqa: E402  (tests/apps/launch.py: nginx config and process handling)
-from http_nginx import (BAR_CPU_MS_PER_10K, BAR_RATIO, BAR_RSS_MIB, DRAIN_S, cpu_seconds, fmt, run_wrk,  # noqa: E402
-                        vm_hwm_kib)
+from http_nginx import DRAIN_S, check_bars, cpu_seconds, fmt, run_wrk, vm_hwm_kib  # noqa: E402
 
 
 def start_nginx_tls(work, port):
@@ -208,20 +206,7 @@ def main():
             floor[0]["rps"], summary["floor_ratio"]))
     print("spans counted per completed request: %s (the measured run includes 1.5 s of draining)" % ", ".join(
         "%.4f" % x for x in summary["spans_per_request"]))
-    missed = 0
-    for label, value, op, bar, spec in (
-            ("throughput ratio agent/baseline (median)", summary["throughput_ratio_median"], ">=", BAR_RATIO, "%.3f"),
-            ("agent CPU ms per 10k requests (median)", summary["agent_cpu_ms_per_10k_median"], "<=", BAR_CPU_MS_PER_10K,
-             "%.1f"),
-            ("agent peak RSS MiB (max VmHWM)", summary["agent_peak_rss_mib"], "<=", BAR_RSS_MIB, "%.1f")):
-        ok = value >= bar if op == ">=" else value <= bar
-        missed += not ok
-        print("%-44s %10s   bar %s %s   %s" % (label, spec % value, op, spec % bar, "ok" if ok else "MISSED"))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"args": vars(args), "runs": [{k: v for k, v in r.items() if k != "raw"} for r in runs],
-                       "summary": summary}, f, indent=2)
-    return 1 if args.strict and missed else 0
+    return check_bars(summary, runs, args)
 
 
 if __name__ == "__main__":
