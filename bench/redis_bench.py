@@ -3,7 +3,7 @@
 redis-benchmark (by executable).
 
     sudo /usr/bin/python3 bench/redis_bench.py [--requests 200000] [--clients 50] [--pipeline 1]
-                                               [--side server|client|both] [--rounds 2]
+                                               [--side server|client|both] [--rounds 2] [--pin]
 
 Prints, per side: the throughput ratio (requests/s with the agent / baseline, SET and GET together; bar >= 0.90)
 and the agent's CPU time (utime+stime from /proc, from before redis-benchmark until 1.5 s after it, so draining
@@ -31,7 +31,8 @@ DRAIN_S = 1.5
 
 def run_benchmark(port, args):
     """Requests per second of SET and GET together, and the number of operations."""
-    out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", "set,get", "-n",
+    pin = ["taskset", "-c", "1"] if args.pin else []
+    out = subprocess.run(pin + ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", "set,get", "-n",
                           str(args.requests), "-c", str(args.clients), "-P", str(args.pipeline), "--csv"],
                          capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
@@ -58,6 +59,8 @@ def agent_run(args, port, side, work, index):
     cfg = {"trace_printer": "counter", "discovery": {"instrument": instrument}}
     agent = harness.Agent(os.path.join(work, "agents"), config=cfg, name="agent-%s-%d" % (side, index),
                           binary=args.agent)
+    if args.pin:
+        agent.argv = ["taskset", "-c", "0"] + agent.argv
     agent.start()
     try:
         time.sleep(1.0)
@@ -86,11 +89,15 @@ def main():
     ap.add_argument("--side", default="both", choices=["server", "client", "both"])
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--agent", default=harness.AGENT_BIN)
+    ap.add_argument("--pin", action="store_true", help="diagnostic: redis-server and the agent on CPU 0, "
+                    "redis-benchmark on CPU 1 (less noise; the agent's CPU then never competes with the traced client)")
     args = ap.parse_args()
     args.agent = os.path.abspath(args.agent)
     work = os.path.join("/tmp", "obi-redis-bench-%d" % os.getpid())  # agent and server logs (kept)
     os.makedirs(work, exist_ok=True)
     srv = kv_servers.start_redis(launch.free_port(), work)
+    if args.pin:
+        subprocess.run(["taskset", "-a", "-p", "-c", "0", str(srv.proc.pid)], check=True, capture_output=True)
     sides = ["server", "client"] if args.side == "both" else [args.side]
     failed = False
     try:

@@ -2,6 +2,7 @@
 /* Probe backend "sock_tp": socket data from the sock:sock_send_length and
  * sock:sock_recv_length tracepoints (kernel >= 6.3). They fire only for socket I/O, after
  * the data was copied; the syscall's own arguments come from the task's saved registers. */
+#define OBI_IO_INLINE_CALL /* each program handles one call site */
 #include "lib/io.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -47,7 +48,8 @@ static __always_inline int sock_io__on_call(struct sock *sk, int ret, __u32 dir)
     if (likely(!info))
         return 0;
     /* A trusted BTF pointer: direct (CO-RE relocated) loads, no helper call per field. */
-    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
     struct obi_io_args args = {};
     args.nr = regs->orig_ax;
     args.a1 = regs->si;
@@ -55,10 +57,12 @@ static __always_inline int sock_io__on_call(struct sock *sk, int ret, __u32 dir)
     args.proc_flags = info->flags;
     if (args.nr == OBI_NR_SENDMMSG || args.nr == OBI_NR_RECVMMSG)
         args.mmsg_idx = sock_io__mmsg_index(args.a1, args.a2, ret);
+    if (ret <= 0) /* nothing moved (EAGAIN of a non-blocking socket, an error, EOF) */
+        return 0;
     /* io__handle takes the socket as an address (a global function accepts no kernel
-     * pointer): copy the trusted pointer's value into a plain number. */
-    __u64 sk_addr = 0;
-    bpf_probe_read_kernel(&sk_addr, sizeof(sk_addr), &sk);
+     * pointer). Pointer minus pointer is a number to a privileged program, so the address is
+     * the socket's distance from the current task plus the task's address: no helper copy. */
+    __u64 sk_addr = ((__u64)sk - (__u64)task) + bpf_get_current_task();
     return io__handle((const struct sock *)sk_addr, dir, ret, &args, OBI_SRC_SOCK_TP);
 }
 

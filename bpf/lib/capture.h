@@ -33,6 +33,7 @@ struct obi_iov_walk {
 struct obi_scratch {
     __u8 buf[OBI_SCRATCH_SIZE]; /* the event being built: header, then data */
     struct obi_iov_walk walk;
+    __u64 unqueried; /* bytes this CPU emitted since it last looked at the ring's fill */
 };
 
 struct {

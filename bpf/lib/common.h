@@ -35,6 +35,9 @@
 /* Set by the agent before load (rodata): see src/ebpf/. */
 const volatile __u32 obi_capture_size = OBI_CAPTURE_DEFAULT; /* bytes per message burst */
 const volatile __u32 obi_wakeup_bytes = 65536; /* wake user space once this much is queued */
+/* How many bytes a CPU emits between two looks at the ring's fill: wakeup bytes / (2 x CPUs),
+ * so all CPUs together overshoot the wakeup point by at most half of it. */
+const volatile __u32 obi_query_bytes = 4096;
 const volatile __u32 obi_agent_pid = 0;          /* never traced */
 const volatile bool obi_trace_new_execs = false; /* trace every new exec until discovery decides */
 

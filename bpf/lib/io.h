@@ -23,16 +23,35 @@ static __always_inline __u64 io__wakeup_flag(void)
     return queued >= obi_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
+/* The wakeup flag of a data event of `size` bytes built in the CPU's scratch: the ring's
+ * fill is looked at only every obi_query_bytes of this CPU's output (a helper call saved
+ * on almost every event; user space also drains on a timer). */
+static __always_inline __u64 io__wakeup_flag_every(struct obi_scratch *scratch, __u64 size)
+{
+    scratch->unqueried += size;
+    if (scratch->unqueried < obi_query_bytes)
+        return BPF_RB_NO_WAKEUP;
+    scratch->unqueried = 0;
+    return io__wakeup_flag();
+}
+
 /* Sets the trace context of a message start (see trace_ctx.h). */
 static __always_inline void io__message_start(struct obi_conn_state *st, __u64 sock_id, __u64 pid_tgid, __u32 dir,
-                                              struct obi_trace_ctx *out)
+                                              __u32 proc_flags, struct obi_trace_ctx *out)
 {
     if (dir == OBI_DIR_INGRESS && st->role == OBI_ROLE_SERVER) {
+        if (!(proc_flags & OBI_PID_SERVES)) {
+            struct obi_pid_info *info = io__pid_info(pid_tgid >> 32);
+            /* Not atomic (a 32-bit atomic OR needs a newer BPF ISA than the syscall backend's
+             * kernels): a flag lost to a concurrent setter is set again by its next setter. */
+            if (info)
+                info->flags |= OBI_PID_SERVES;
+        }
         tctx__server_request(st, sock_id, pid_tgid, out);
         return;
     }
     if (dir == OBI_DIR_EGRESS && st->role == OBI_ROLE_CLIENT) {
-        tctx__client_request(pid_tgid, out);
+        tctx__client_request(pid_tgid, proc_flags & OBI_PID_SERVES, out);
         return;
     }
     if (dir == OBI_DIR_EGRESS && st->role == OBI_ROLE_SERVER)
@@ -154,12 +173,19 @@ static __always_inline int io__udp_peer(const struct obi_io_args *a, __u32 dir, 
     return 0;
 }
 
-/* One socket call of a traced process. A global function: each backend calls it from
- * several programs and the mmsg loops call it per message, and a global function is
- * verified once per program, not once per call site (the syscall backend's exit programs
- * would exceed the verifier's 1M-instruction budget). It takes the socket as an address:
- * the socket tracepoint backend passes its trusted pointer as a number (sock_io.bpf.c). */
-__noinline int io__handle_call(__u64 sk_addr, __u32 dir, __s64 ret, const struct obi_io_args *args, __u32 source)
+/* One socket call of a traced process. A global function: the syscall backend and the
+ * libssl probes call it from several programs and the mmsg loops call it per message, and a
+ * global function is verified once per program, not once per call site (the syscall
+ * backend's exit programs would exceed the verifier's 1M-instruction budget). A backend
+ * whose programs call it once each (sock_io.bpf.c) defines OBI_IO_INLINE_CALL first: inlined,
+ * it saves the call and the spills of its arguments. It takes the socket as an address
+ * (a global function accepts no kernel pointer). */
+#ifdef OBI_IO_INLINE_CALL
+#define OBI_IO_CALL_ATTR static __always_inline
+#else
+#define OBI_IO_CALL_ATTR __noinline
+#endif
+OBI_IO_CALL_ATTR int io__handle_call(__u64 sk_addr, __u32 dir, __s64 ret, const struct obi_io_args *args, __u32 source)
 {
     const struct sock *sk = (const struct sock *)sk_addr;
     if (ret <= 0 || sk == NULL || args == NULL)
@@ -168,9 +194,9 @@ __noinline int io__handle_call(__u64 sk_addr, __u32 dir, __s64 ret, const struct
     __u32 pid = pid_tgid >> 32;
     bool created = false;
     struct obi_conn_state *st = conn__get(sk, pid, &created);
-    if (!st)
+    if (unlikely(!st))
         st = io__udp_state(sk, pid, dir, ret, args, source, &created);
-    if (!st) {
+    if (unlikely(!st)) {
         stats__inc(OBI_STAT_SKIPPED);
         return 0;
     }
@@ -179,7 +205,7 @@ __noinline int io__handle_call(__u64 sk_addr, __u32 dir, __s64 ret, const struct
      * handshake?) or a process that made SSL calls needs the check. */
     bool maybe_tls = (st->tls & OBI_CONN_TLS) || st->capture_mode == OBI_CAPTURE_UNDECIDED ||
                      (args->proc_flags & OBI_PID_SSL_CALLS);
-    if (source != OBI_SRC_SSL_UPROBE && maybe_tls && ssl__hide_ciphertext(st, (__u64)sk, args, dir, ret))
+    if (unlikely(source != OBI_SRC_SSL_UPROBE && maybe_tls) && ssl__hide_ciphertext(st, (__u64)sk, args, dir, ret))
         return 0;
     __u32 zero = 0;
     struct obi_scratch *scratch = bpf_map_lookup_elem(&obi_scratch, &zero);
@@ -191,7 +217,7 @@ __noinline int io__handle_call(__u64 sk_addr, __u32 dir, __s64 ret, const struct
 
     __u8 flags = created ? OBI_DF_NEW_CONN : 0;
     flags |= st->tls & OBI_DF_TLS; /* only the plaintext of a TLS connection gets here (no branch: see conn.h) */
-    if (st->datagram) { /* every datagram is a message */
+    if (unlikely(st->datagram)) { /* every datagram is a message */
         flags |= OBI_DF_DATAGRAM;
         st->last_dir = OBI_DIR_NONE;
     }
@@ -199,7 +225,7 @@ __noinline int io__handle_call(__u64 sk_addr, __u32 dir, __s64 ret, const struct
         flags |= OBI_DF_MSG_START;
         st->last_dir = dir;
         st->msg_captured = 0;
-        io__message_start(st, sock_id, pid_tgid, dir, &ev->tctx);
+        io__message_start(st, sock_id, pid_tgid, dir, args->proc_flags, &ev->tctx);
     } else {
         __builtin_memset(&ev->tctx, 0, sizeof(ev->tctx));
     }
@@ -218,7 +244,7 @@ __noinline int io__handle_call(__u64 sk_addr, __u32 dir, __s64 ret, const struct
     ev->sock_id = sock_id;
     ev->conn_id = st->conn_id;
     ev->tuple = st->tuple;
-    if (st->datagram)
+    if (unlikely(st->datagram))
         io__udp_peer(args, dir, source, &ev->tuple);
 
     __u32 cap_size = obi_capture_size;
@@ -231,11 +257,11 @@ __noinline int io__handle_call(__u64 sk_addr, __u32 dir, __s64 ret, const struct
     if (captured > OBI_CAPTURE_MAX)
         captured = OBI_CAPTURE_MAX;
     st->msg_captured += captured;
-    if (st->capture_mode == OBI_CAPTURE_UNDECIDED && captured > 0) {
+    if (unlikely(st->capture_mode == OBI_CAPTURE_UNDECIDED && captured > 0)) {
         OBI_BARRIER_VAR(captured);
         st->capture_mode = conn__http1_start(data, captured) ? OBI_CAPTURE_PER_BURST : OBI_CAPTURE_PER_CALL;
     }
-    if (!readable)
+    if (unlikely(!readable))
         flags |= OBI_DF_SIZE_ONLY;
     else if (captured < len) {
         flags |= OBI_DF_TRUNCATED;
@@ -246,7 +272,7 @@ __noinline int io__handle_call(__u64 sk_addr, __u32 dir, __s64 ret, const struct
 
     OBI_BARRIER_VAR(captured);
     __u64 size = sizeof(struct obi_data_event) + (captured & (2 * OBI_CAPTURE_MAX - 1));
-    if (bpf_ringbuf_output(&obi_data_events, ev, size, io__wakeup_flag()) != 0)
+    if (bpf_ringbuf_output(&obi_data_events, ev, size, io__wakeup_flag_every(scratch, size)) != 0)
         stats__inc(OBI_STAT_DATA_LOST); /* delivered events are counted in user space */
     return 0;
 }

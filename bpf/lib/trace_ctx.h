@@ -18,15 +18,39 @@ struct {
     __type(value, struct obi_thread_ctx);
 } obi_thread_ctx SEC(".maps");
 
+/* Random ids from a per-CPU splitmix64 stream (seeded from the kernel's PRNG): one atomic
+ * add and a few multiplies per id word instead of two helper calls. The add is atomic so
+ * that two programs interleaved on one CPU still draw different values. */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64);
+} obi_id_seed SEC(".maps");
+
+#define OBI_SPLITMIX_GAMMA 0x9e3779b97f4a7c15ull
+
+static __always_inline __u64 tctx__mix(__u64 z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Fills `words` (at most 3) 8-byte words at dst (8-byte aligned: see OBI_ALIGNED8). */
 static __always_inline void tctx__random(__u8 *dst, int words)
 {
+    __u32 zero = 0;
+    __u64 *seed = bpf_map_lookup_elem(&obi_id_seed, &zero);
+    if (!seed)
+        return;
+    if (*seed == 0)
+        *seed = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+    __u64 base = __sync_fetch_and_add(seed, OBI_SPLITMIX_GAMMA * words);
 #pragma unroll
-    for (int i = 0; i < 4; i++) {
-        if (i < words) {
-            __u32 r = bpf_get_prandom_u32();
-            __builtin_memcpy(dst + 4 * i, &r, 4);
-        }
-    }
+    for (int i = 0; i < 3; i++)
+        if (i < words)
+            *(__u64 *)(dst + 8 * i) = tctx__mix(base + OBI_SPLITMIX_GAMMA * (i + 1));
 }
 
 static __always_inline void tctx__inflight_add(__u32 pid, __s32 delta, const struct obi_thread_ctx *latest)
@@ -50,8 +74,7 @@ static __always_inline void tctx__inflight_add(__u32 pid, __s32 delta, const str
 static __always_inline void tctx__server_request(struct obi_conn_state *st, __u64 sock_id, __u64 pid_tgid,
                                                  struct obi_trace_ctx *out)
 {
-    tctx__random(out->trace_id, 4);
-    tctx__random(out->span_id, 2);
+    tctx__random(out->trace_id, 3); /* trace_id and span_id follow each other */
     __builtin_memset(out->parent_span_id, 0, sizeof(out->parent_span_id));
     out->flags = 1;
     out->valid = 1;
@@ -94,13 +117,15 @@ static __always_inline bool tctx__still_serving(const struct obi_thread_ctx *tc)
 }
 
 /* A request leaves on a client connection: a child of the server request being served. */
-static __always_inline void tctx__client_request(__u64 pid_tgid, struct obi_trace_ctx *out)
+static __always_inline void tctx__client_request(__u64 pid_tgid, bool proc_serves, struct obi_trace_ctx *out)
 {
     const struct obi_thread_ctx *parent = NULL;
-    struct obi_thread_ctx *tc = bpf_task_storage_get(&obi_thread_ctx, bpf_get_current_task_btf(), 0, 0);
+    struct obi_thread_ctx *tc = NULL;
+    if (proc_serves) /* a process that never served a request has no parent to look for */
+        tc = bpf_task_storage_get(&obi_thread_ctx, bpf_get_current_task_btf(), 0, 0);
     if (tc && tctx__still_serving(tc)) {
         parent = tc;
-    } else {
+    } else if (proc_serves) {
         __u32 pid = pid_tgid >> 32;
         struct obi_proc_ctx *pc = bpf_map_lookup_elem(&obi_proc_ctx, &pid);
         if (pc && pc->inflight == 1 && tctx__still_serving(&pc->last))
@@ -111,11 +136,11 @@ static __always_inline void tctx__client_request(__u64 pid_tgid, struct obi_trac
         __builtin_memcpy(out->parent_span_id, parent->ctx.span_id, sizeof(out->parent_span_id));
         out->flags = parent->ctx.flags;
     } else {
-        tctx__random(out->trace_id, 4);
+        tctx__random(out->trace_id, 2);
         __builtin_memset(out->parent_span_id, 0, sizeof(out->parent_span_id));
         out->flags = 1;
     }
-    tctx__random(out->span_id, 2);
+    tctx__random(out->span_id, 1);
     out->valid = 1;
 }
 

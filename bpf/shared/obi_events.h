@@ -62,8 +62,12 @@ enum obi_source {
     OBI_SRC_SSL_UPROBE = 3, /* TLS plaintext: uretprobes of SSL_read/SSL_write (bpf/ssl.bpf.c) */
 };
 
+/* The shared structs that the kernel programs copy and clear are 8-byte aligned: clang
+ * then moves them in 8-byte words, not byte by byte (BPF has no unaligned access). */
+#define OBI_ALIGNED8 __attribute__((aligned(8)))
+
 /* Addresses are IPv6 or IPv4-mapped IPv6 (::ffff:a.b.c.d); ports in host order. */
-struct obi_conn_tuple {
+struct OBI_ALIGNED8 obi_conn_tuple {
     __u8 local_addr[16];
     __u8 remote_addr[16];
     __u16 local_port;
@@ -73,7 +77,7 @@ struct obi_conn_tuple {
 };
 
 /* W3C trace context generated (or continued) in the kernel at a message start. */
-struct obi_trace_ctx {
+struct OBI_ALIGNED8 obi_trace_ctx {
     __u8 trace_id[16];
     __u8 span_id[8];
     __u8 parent_span_id[8]; /* all zero: no parent known in the kernel */
@@ -136,6 +140,11 @@ enum obi_pid_flags {
     /* Set by the libssl probes when a thread of the process enters an SSL call: only then
      * must its socket calls ask whether they are TLS ciphertext of an SSL call. */
     OBI_PID_SSL_CALLS = 1 << 1,
+    /* Set by the socket programs when a thread of the process first serves a request: only
+     * then may its client calls have a parent in the kernel (bpf/lib/trace_ctx.h). */
+    OBI_PID_SERVES = 1 << 2,
+    /* The flags the kernel learns; user space keeps them when it rewrites an entry. */
+    OBI_PID_KERNEL_LEARNT = OBI_PID_SSL_CALLS | OBI_PID_SERVES,
 };
 struct obi_pid_info {
     __u32 flags; /* enum obi_pid_flags */

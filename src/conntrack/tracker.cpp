@@ -71,11 +71,30 @@ void ConnTracker::give_up_burst(Connection& c)
     }
 }
 
+// A burst's first bytes, up to its first uncaptured hole (*hole: there is one), at most kMaxDetectBytes.
+std::string ConnTracker::burst_head(const std::vector<ProbeChunk>& burst, bool* hole)
+{
+    std::string head;
+    *hole = false;
+    for (const auto& pc : burst) {
+        head += pc.data;
+        if (pc.data.size() < pc.chunk.bytes) {
+            *hole = true;
+            break;
+        }
+    }
+    if (head.size() > kMaxDetectBytes) head.resize(kMaxDetectBytes);
+    return head;
+}
+
 void ConnTracker::detect(Connection& c, const DataChunk& chunk)
 {
     if (chunk.msg_start && !c.probe.empty()) {  // the previous burst ended undecided
+        std::vector<ProbeChunk> ended = std::move(c.probe);
         give_up_burst(c);
         if (c.ignored) return;
+        if (ended.front().chunk.dir != chunk.dir) c.prev_probe = std::move(ended);
+        else c.prev_probe.clear();
     }
     if (!chunk.msg_start && c.probe.empty()) return;  // inside a burst whose start we did not see
     ProbeChunk& p = c.probe.emplace_back();
@@ -84,29 +103,31 @@ void ConnTracker::detect(Connection& c, const DataChunk& chunk)
     p.tail.assign(chunk.tail);
     if (chunk.tctx) p.tctx = *chunk.tctx;
 
-    // The burst's first bytes, up to the first uncaptured hole.
-    std::string head;
     bool hole = false;
-    for (const auto& pc : c.probe) {
-        head += pc.data;
-        if (pc.data.size() < pc.chunk.bytes) {
-            hole = true;
-            break;
-        }
-    }
-    if (head.size() > kMaxDetectBytes) head.resize(kMaxDetectBytes);
+    std::string head = burst_head(c.probe, &hole);
     bool need_more = false;
     for (size_t i = 0; i < protocols_.size(); i++) {
         if (head.empty()) break;
         Detection d = protocols_[i].detect(head, c.probe.front().chunk.dir, c.info);
         if (d == Detection::NeedMore) need_more = true;
         if (d != Detection::Yes) continue;
+        // The request before this reply, if this protocol found it plausible but not conclusive.
+        std::vector<ProbeChunk> replay;
+        if (!c.prev_probe.empty()) {
+            bool prev_hole = false;
+            std::string prev = burst_head(c.prev_probe, &prev_hole);
+            if (protocols_[i].detect(prev, c.prev_probe.front().chunk.dir, c.info) == Detection::NeedMore) {
+                replay = std::move(c.prev_probe);
+                head = std::move(prev);
+            }
+            c.prev_probe.clear();
+        }
         HandlerEnv env{&c.info, &sink_, &resolver_, &counters_[i], opts_.request_timeout_ns, head,
-                       c.probe.front().chunk.dir};
+                       replay.empty() ? c.probe.front().chunk.dir : replay.front().chunk.dir};
         env.dns_request_timeout_ns = opts_.dns_request_timeout_ns;
         c.handler = protocols_[i].create(env);
         c.protocol = static_cast<int>(i);
-        std::vector<ProbeChunk> replay = std::move(c.probe);
+        for (auto& pc : c.probe) replay.push_back(std::move(pc));
         c.probe.clear();
         for (auto& pc : replay) {
             pc.chunk.captured = pc.data;

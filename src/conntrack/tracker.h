@@ -73,6 +73,9 @@ private:
         uint8_t attempts = 0;
         bool ignored = false;
         std::vector<ProbeChunk> probe;  // calls of the current burst, until detection decides
+        // The burst before, when it ended undecided and the other way round: a reply may decide
+        // the protocol its request could not (an inline Redis PING), and the request is replayed.
+        std::vector<ProbeChunk> prev_probe;
         std::unique_ptr<ProtocolHandler> handler;
         std::list<Key>::iterator lru;
     };
@@ -86,6 +89,7 @@ private:
     void detect(Connection& c, const DataChunk& chunk);
     // A burst gave no protocol; after max_detect_attempts the connection is ignored.
     void give_up_burst(Connection& c);
+    static std::string burst_head(const std::vector<ProbeChunk>& burst, bool* hole);
 
     TrackerOptions opts_;
     SpanSink& sink_;

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <span>
@@ -43,6 +44,18 @@ int share_maps(bpf_object* from, bpf_object* to, std::span<const char* const> na
         if (int err = bpf_map__reuse_fd(dst, bpf_map__fd(src))) return err;
     }
     return 0;
+}
+
+// The settings every data path object (socket I/O backend, libssl probes) takes before load.
+template <class Rodata>
+void set_data_path_rodata(Rodata& ro, const TracerOptions& opts)
+{
+    ro.obi_capture_size = opts.capture_size;
+    ro.obi_wakeup_bytes = opts.wakeup_bytes;
+    ro.obi_agent_pid = opts.agent_pid;
+    // Each CPU looks at the ring's fill every wakeup / (2 x CPUs) bytes it emits (bpf/lib/io.h).
+    int cpus = libbpf_num_possible_cpus();
+    ro.obi_query_bytes = std::max<uint32_t>(opts.wakeup_bytes / (2u * static_cast<uint32_t>(cpus > 0 ? cpus : 1)), 1u);
 }
 
 }  // namespace
@@ -125,9 +138,7 @@ bool Tracer::load_io(std::string* error)
         sock_ = obi_sock_io::open();
         if (!sock_) err = -errno;
         if (!err) {
-            sock_->rodata->obi_capture_size = opts_.capture_size;
-            sock_->rodata->obi_wakeup_bytes = opts_.wakeup_bytes;
-            sock_->rodata->obi_agent_pid = opts_.agent_pid;
+            set_data_path_rodata(*sock_->rodata, opts_);
             err = share_maps(proc_->obj, sock_->obj);
         }
         if (!err) err = obi_sock_io::load(sock_);
@@ -136,9 +147,7 @@ bool Tracer::load_io(std::string* error)
         sys_ = obi_syscall_io::open();
         if (!sys_) err = -errno;
         if (!err) {
-            sys_->rodata->obi_capture_size = opts_.capture_size;
-            sys_->rodata->obi_wakeup_bytes = opts_.wakeup_bytes;
-            sys_->rodata->obi_agent_pid = opts_.agent_pid;
+            set_data_path_rodata(*sys_->rodata, opts_);
             err = share_maps(proc_->obj, sys_->obj);
         }
         if (!err) err = obi_syscall_io::load(sys_);
@@ -157,9 +166,7 @@ void Tracer::load_ssl()
     ssl_ = obi_ssl::open();
     int err = ssl_ ? 0 : -errno;
     if (!err) {
-        ssl_->rodata->obi_capture_size = opts_.capture_size;
-        ssl_->rodata->obi_wakeup_bytes = opts_.wakeup_bytes;
-        ssl_->rodata->obi_agent_pid = opts_.agent_pid;
+        set_data_path_rodata(*ssl_->rodata, opts_);
         err = share_maps(proc_->obj, ssl_->obj, kProcShared);
     }
     if (!err) err = share_maps(io_object(), ssl_->obj, kIoShared);
@@ -192,9 +199,9 @@ int Tracer::ctrl_ringbuf_fd() const { return bpf_map__fd(proc_->maps.obi_ctrl_ev
 
 bool Tracer::trace_pid(uint32_t pid)
 {
-    // Confirmed: no longer provisional. What the kernel learnt about it (SSL calls) stays.
+    // Confirmed: no longer provisional. What the kernel learnt about it (SSL calls, serving) stays.
     obi_pid_info info{};
-    if (bpf_map_lookup_elem(pid_filter_fd_, &pid, &info) == 0) info.flags &= OBI_PID_SSL_CALLS;
+    if (bpf_map_lookup_elem(pid_filter_fd_, &pid, &info) == 0) info.flags &= OBI_PID_KERNEL_LEARNT;
     else info = obi_pid_info{};
     return bpf_map_update_elem(pid_filter_fd_, &pid, &info, BPF_ANY) == 0;
 }

@@ -46,10 +46,22 @@ void SpanPipeline::emit(Span&& span)
         return;
     }
     span.service = registry_.find_or_inherit(span.pid);
-    if (!span.service) {
+    if (span.service) {
+        if (!held_.empty()) release_held(std::chrono::steady_clock::now(), false);  // keep their order
+        admit(std::move(span));
+        return;
+    }
+    // Traced by the kernel before discovery registered the process (the first requests of a
+    // new process): wait for its identity rather than lose them.
+    if (held_.size() >= opts_.max_unknown_held) {
         stats_.dropped_unknown.fetch_add(1, std::memory_order_relaxed);
         return;
     }
+    held_.push_back({std::move(span), std::chrono::steady_clock::now()});
+}
+
+void SpanPipeline::admit(Span&& span)
+{
     if (routes_ && !routes_(span)) {  // routes.ignored_patterns (ignore_mode all/traces)
         stats_.dropped_ignored.fetch_add(1, std::memory_order_relaxed);
         return;
@@ -58,8 +70,26 @@ void SpanPipeline::emit(Span&& span)
     if (batch_.size() >= opts_.max_batch) flush();
 }
 
+void SpanPipeline::release_held(std::chrono::steady_clock::time_point now, bool final)
+{
+    for (size_t n = held_.size(); n > 0; n--) {
+        Held h = std::move(held_.front());
+        held_.pop_front();
+        h.span.service = registry_.find_or_inherit(h.span.pid);
+        if (h.span.service) {
+            stats_.held_unknown.fetch_add(1, std::memory_order_relaxed);
+            admit(std::move(h.span));
+        } else if (final || now - h.since >= opts_.unknown_hold) {
+            stats_.dropped_unknown.fetch_add(1, std::memory_order_relaxed);
+        } else {
+            held_.push_back(std::move(h));
+        }
+    }
+}
+
 void SpanPipeline::flush()
 {
+    if (!held_.empty()) release_held(std::chrono::steady_clock::now(), false);
     if (batch_.empty()) return;
     {
         std::lock_guard lock(mu_);
@@ -135,6 +165,7 @@ void SpanPipeline::export_batch(std::vector<Span>& batch)
 void SpanPipeline::shutdown(std::chrono::steady_clock::time_point deadline)
 {
     if (!thread_.joinable()) return;
+    release_held(std::chrono::steady_clock::now(), true);  // never registered: counted as unknown
     flush();
     {
         std::unique_lock lock(mu_);

@@ -24,6 +24,10 @@ namespace obi::pipeline {
 struct PipelineOptions {
     size_t max_batch = 4096;          // spans per batch handed to exporters
     size_t max_queue_spans = 16384;   // spans waiting for the export thread
+    // Spans of a process the kernel traces before discovery has registered it (a new exec or
+    // listener, traced provisionally) wait this long for its identity, at most this many.
+    std::chrono::milliseconds unknown_hold{3000};
+    size_t max_unknown_held = 8192;
 };
 
 struct PipelineStats {
@@ -34,7 +38,8 @@ struct PipelineStats {
     std::atomic<uint64_t> dropped_queue{0};     // export queue full
     std::atomic<uint64_t> dropped_invalid{0};   // invalid UTF-8 method/path, end before start
     std::atomic<uint64_t> dropped_ignored{0};   // routes.ignored_patterns, service exports
-    std::atomic<uint64_t> dropped_unknown{0};   // process no longer instrumented
+    std::atomic<uint64_t> dropped_unknown{0};   // process not (or no longer) instrumented
+    std::atomic<uint64_t> held_unknown{0};      // waited for discovery to register their process
 };
 
 // Sets span.route; returns false when the span must not be exported as a trace.
@@ -63,6 +68,8 @@ public:
     size_t queued_spans() const;
 
 private:
+    void admit(Span&& span);  // decorated: routes, then the batch
+    void release_held(std::chrono::steady_clock::time_point now, bool final);
     void export_loop();
     void export_batch(std::vector<Span>& batch);
 
@@ -72,6 +79,11 @@ private:
     std::vector<std::unique_ptr<SpanExporter>> exporters_;
     ExportStages stages_;
     std::vector<Span> batch_;
+    struct Held {
+        Span span;
+        std::chrono::steady_clock::time_point since;
+    };
+    std::deque<Held> held_;  // capture thread: spans whose process has no identity yet
     mutable std::mutex mu_;
     std::condition_variable cv_;
     std::deque<std::vector<Span>> queue_;

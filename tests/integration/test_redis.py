@@ -107,6 +107,24 @@ def test_cli_set_client_and_server_spans(agent, server):
     assert int(client["durationUSec"]) >= int(srv["durationUSec"]) >= 0
 
 
+def test_inline_ping_on_fresh_connections(agent, server):
+    """An inline PING (telnet, `echo PING | nc`, redis-benchmark's PING_INLINE) as the first bytes of a
+    connection: only its +PONG reply tells Redis apart from other text protocols, and the PING is kept."""
+    mark = agent.spans.mark()
+    ports = []
+    for _ in range(5):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as c:
+            ports.append(str(c.getsockname()[1]))
+            c.sendall(b"PING\r\n")
+            assert c.recv(64) == b"+PONG\r\n"
+    for typ in ("RedisServer", "RedisClient"):
+        spans = agent.spans.wait_for_exact_spans(
+            lambda s, typ=typ: s.get("type") == typ and s.get("peerPort") in ports, 5, since=mark, settle=1.0,
+            describe="%s spans of 5 inline PINGs" % typ)
+        assert {s["name"] for s in spans} == {"PING"}
+        assert {s["peerPort"] for s in spans} == set(ports)
+
+
 def test_wrongtype_error(agent, server):
     cli(server, "SET", "str", "x")
     mark = agent.spans.mark()

@@ -58,14 +58,24 @@ http {{
 """
 
 # http.server + ssl (ThreadingHTTPServer: the handshake runs in accept() on the main thread, requests in
-# a worker thread; Python 3.11 uses SSL_read_ex/SSL_write_ex).
+# a worker thread; Python 3.11 uses SSL_read_ex/SSL_write_ex). /call/<port> makes an HTTPS client call to
+# 127.0.0.1:<port>/hello while serving (a client span nested in the server span, both in TLS).
 PY_SERVER = r"""
-import http.server, ssl, sys
+import http.client, http.server, ssl, sys
 port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def call(down):
+    c = http.client.HTTPSConnection("127.0.0.1", down, timeout=10, context=ssl._create_unverified_context())
+    c.request("GET", "/hello")
+    status = c.getresponse().status
+    c.close()
+    return 200, b"downstream %d" % status
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
-        code, body = (503, b"down") if self.path.startswith("/status/503") else (200, b"hello")
+        if self.path.startswith("/call/"):
+            code, body = call(int(self.path[6:]))
+        else:
+            code, body = (503, b"down") if self.path.startswith("/status/503") else (200, b"hello")
         self.send_response(code)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -451,6 +461,21 @@ def test_python_https_server(agent, pyserver, tls):
     client = agent.wait_for_exact_spans(lambda s: s.get("type") == "HTTPClient" and harness.span_pid(s) == pid,
                                         20, since=since, timeout=SPAN_TIMEOUT_S)
     assert {sattr(s, "http.response.status_code") for s in client} == {503}
+
+
+def test_https_server_calls_https_client_nested(agent, pyserver, nginx):
+    """Server request and client call both in TLS: the client span is the server span's child (same trace)."""
+    since = agent.mark()
+    status, body, lport = https_request(pyserver.port, "/call/%d" % nginx.ports["tls"])
+    assert (status, body) == (200, b"downstream 200")
+    server = agent.wait_for_exact_spans(harness.server_span_pred(pyserver.port, lport), 1, since=since,
+                                        timeout=SPAN_TIMEOUT_S)[0]
+    client = agent.wait_for_exact_spans(
+        lambda s: s.get("type") == "HTTPClient" and harness.span_pid(s) == pyserver.pid, 1, since=since,
+        timeout=SPAN_TIMEOUT_S)[0]
+    assert sattr(client, "url.full") == "https://127.0.0.1:%d/hello" % nginx.ports["tls"]
+    assert client["traceID"] == server["traceID"]
+    assert client["parentSpanID"] == server["spanID"]
 
 
 def test_node_https_server(agent, nodeserver, tls):

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <mutex>
+#include <thread>
 
 #include "pipeline/query_stage.h"
 #include "pipeline/route_stage.h"
@@ -36,6 +37,23 @@ Span http_span(uint32_t pid, std::string path)
     s.end_ns = 2;
     return s;
 }
+
+// A started pipeline whose one exporter captures what it gets.
+struct CapturedPipeline {
+    ServiceRegistry reg;
+    Capture* got = nullptr;
+    std::unique_ptr<SpanPipeline> p;
+    explicit CapturedPipeline(PipelineOptions opts = {}, RouteFn routes = nullptr)
+    {
+        auto cap = std::make_unique<Capture>();
+        got = cap.get();
+        std::vector<std::unique_ptr<SpanExporter>> ex;
+        ex.push_back(std::move(cap));
+        p = std::make_unique<SpanPipeline>(opts, reg, std::move(routes), std::move(ex));
+        p->start();
+    }
+    void stop() { p->shutdown(std::chrono::steady_clock::now() + std::chrono::milliseconds(2000)); }
+};
 
 }  // namespace
 
@@ -88,16 +106,11 @@ TEST(RouteStage, PatternsUnmatchedModesAndIgnored)
 
 TEST(SpanPipeline, DecoratesBatchesAndDrops)
 {
-    ServiceRegistry reg;
+    CapturedPipeline cp({}, [](Span& s) { s.route = "/r"; return s.path != "/ignored"; });
     auto svc = std::make_shared<ServiceInfo>();
     svc->name = "a";
-    reg.put(10, svc);
-    auto cap = std::make_unique<Capture>();
-    Capture* c = cap.get();
-    std::vector<std::unique_ptr<SpanExporter>> ex;
-    ex.push_back(std::move(cap));
-    SpanPipeline p({}, reg, [](Span& s) { s.route = "/r"; return s.path != "/ignored"; }, std::move(ex));
-    p.start();
+    cp.reg.put(10, svc);
+    SpanPipeline& p = *cp.p;
     p.emit(http_span(10, "/ok"));
     p.emit(http_span(10, "/ignored"));
     p.emit(http_span(99999999, "/unknown-pid"));
@@ -106,13 +119,58 @@ TEST(SpanPipeline, DecoratesBatchesAndDrops)
     backwards.end_ns = 0;
     p.emit(std::move(backwards));
     p.flush();
-    p.shutdown(std::chrono::steady_clock::now() + std::chrono::milliseconds(2000));
-    ASSERT_EQ(c->got.size(), 1u);
-    EXPECT_EQ(c->got[0].route, "/r");
-    EXPECT_EQ(c->got[0].service->name, "a");
+    cp.stop();
+    ASSERT_EQ(cp.got->got.size(), 1u);
+    EXPECT_EQ(cp.got->got[0].route, "/r");
+    EXPECT_EQ(cp.got->got[0].service->name, "a");
     EXPECT_EQ(p.stats().dropped_ignored.load(), 1u);
-    EXPECT_EQ(p.stats().dropped_unknown.load(), 1u);
+    EXPECT_EQ(p.stats().dropped_unknown.load(), 1u);  // never registered: counted at shutdown
     EXPECT_EQ(p.stats().dropped_invalid.load(), 2u);
+}
+
+// A process traced by the kernel before discovery registered it (provisional: a new exec or
+// listener): its first spans wait for its identity instead of being dropped.
+TEST(SpanPipeline, HoldsSpansOfAProcessUntilDiscoveryRegistersIt)
+{
+    PipelineOptions opts;
+    opts.unknown_hold = std::chrono::milliseconds(60000);
+    CapturedPipeline cp(opts);
+    SpanPipeline& p = *cp.p;
+    p.emit(http_span(42, "/first"));
+    p.emit(http_span(42, "/second"));
+    p.flush();  // not registered yet: still held
+    EXPECT_EQ(p.stats().dropped_unknown.load(), 0u);
+    auto svc = std::make_shared<ServiceInfo>();
+    svc->name = "late";
+    cp.reg.put(42, svc);
+    p.emit(http_span(42, "/third"));
+    p.flush();
+    cp.stop();
+    ASSERT_EQ(cp.got->got.size(), 3u);
+    std::vector<std::string> paths;
+    for (const auto& s : cp.got->got) paths.push_back(s.path);
+    EXPECT_EQ(paths, (std::vector<std::string>{"/first", "/second", "/third"}));  // in their order
+    EXPECT_EQ(cp.got->got[0].service->name, "late");
+    EXPECT_EQ(p.stats().held_unknown.load(), 2u);
+    EXPECT_EQ(p.stats().dropped_unknown.load(), 0u);
+}
+
+TEST(SpanPipeline, HeldSpansAreBoundedInTimeAndNumber)
+{
+    PipelineOptions opts;
+    opts.unknown_hold = std::chrono::milliseconds(20);
+    opts.max_unknown_held = 3;
+    CapturedPipeline cp(opts);
+    SpanPipeline& p = *cp.p;
+    for (int i = 0; i < 5; i++) p.emit(http_span(7, "/x"));
+    EXPECT_EQ(p.stats().dropped_unknown.load(), 2u);  // beyond the bound at once
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    p.flush();  // older than the hold: dropped
+    EXPECT_EQ(p.stats().dropped_unknown.load(), 5u);
+    cp.reg.put(7, std::make_shared<ServiceInfo>());
+    p.flush();
+    cp.stop();
+    EXPECT_TRUE(cp.got->got.empty());
 }
 
 TEST(SpanPipeline, FullQueueDropsAndCountsInsteadOfBlocking)

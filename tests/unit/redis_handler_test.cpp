@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -464,42 +465,62 @@ TEST(RedisHandler, ClientCallsAreChildrenOfTheKernelParent)
 }
 
 // -------------------------------------------------------------------------- via the tracker
+// One socket call of a Redis connection (pid 9, port 41000 <-> 6379) as the kernel reports it.
+void tracker_call(ConnTracker& t, uint8_t role, bool to_server, std::string_view data, uint32_t seq, uint64_t ts,
+                  bool msg_start)
+{
+    std::vector<uint8_t> rec(sizeof(obi_data_event) + data.size());
+    auto* ev = reinterpret_cast<obi_data_event*>(rec.data());
+    ev->kind = OBI_EV_DATA;
+    ev->direction = (to_server == (role == OBI_ROLE_SERVER)) ? OBI_DIR_INGRESS : OBI_DIR_EGRESS;
+    ev->role = role;
+    ev->flags = msg_start ? OBI_DF_MSG_START : 0;
+    ev->pid = 9;
+    ev->tid = 9;
+    ev->seq = seq;
+    ev->captured_len = data.size();
+    ev->bytes = static_cast<int64_t>(data.size());
+    ev->ts_ns = ts;
+    ev->sock_id = 5;
+    ev->conn_id = 6;
+    ev->tuple.local_port = role == OBI_ROLE_SERVER ? 6379 : 41000;
+    ev->tuple.remote_port = role == OBI_ROLE_SERVER ? 41000 : 6379;
+    std::memcpy(ev->data, data.data(), data.size());
+    t.on_record(rec.data(), rec.size());
+}
+
 TEST(RedisHandler, TrackerDetectsAndTracesBothSides)
 {
     for (uint8_t role : {uint8_t(OBI_ROLE_CLIENT), uint8_t(OBI_ROLE_SERVER)}) {
         Collect sink;
         ConnTracker t(TrackerOptions{}, sink, std::vector<ProtocolDef>{redis::protocol_def()});
         uint32_t seq = 0;
-        uint64_t ts = 1000;
-        bool have = false;
-        uint8_t last = 0;
-        auto call = [&](bool to_server, std::string_view data) {
-            std::vector<uint8_t> rec(sizeof(obi_data_event) + data.size());
-            auto* ev = reinterpret_cast<obi_data_event*>(rec.data());
-            ev->kind = OBI_EV_DATA;
-            ev->direction = (to_server == (role == OBI_ROLE_SERVER)) ? OBI_DIR_INGRESS : OBI_DIR_EGRESS;
-            ev->role = role;
-            ev->flags = (!have || ev->direction != last) ? OBI_DF_MSG_START : 0;
-            have = true;
-            last = ev->direction;
-            ev->pid = 9;
-            ev->tid = 9;
-            ev->seq = seq++;
-            ev->captured_len = data.size();
-            ev->bytes = static_cast<int64_t>(data.size());
-            ev->ts_ns = ts += 1000;
-            ev->sock_id = 5;
-            ev->conn_id = 6;
-            ev->tuple.local_port = role == OBI_ROLE_SERVER ? 6379 : 41000;
-            ev->tuple.remote_port = role == OBI_ROLE_SERVER ? 41000 : 6379;
-            std::memcpy(ev->data, data.data(), data.size());
-            t.on_record(rec.data(), rec.size());
-        };
-        for (const auto& r : load_session("py_transaction")) call(r.dir == 'C', r.data);
+        std::optional<bool> last;
+        for (const auto& r : load_session("py_transaction")) {
+            bool to_server = r.dir == 'C';
+            tracker_call(t, role, to_server, r.data, seq, 1000 * (seq + 1), last != to_server);
+            seq++;
+            last = to_server;
+        }
         ASSERT_EQ(sink.spans.size(), 5u);
         EXPECT_EQ(sink.spans[4].operation, "EXEC");
         EXPECT_EQ(sink.spans[0].type, role == OBI_ROLE_SERVER ? SpanType::RedisServer : SpanType::RedisClient);
         EXPECT_EQ(sink.spans[0].host_port, 6379);
+    }
+}
+
+// An inline PING alone does not tell Redis from other text protocols; its +PONG does, and the
+// PING before it is not lost (redis-benchmark's PING_INLINE, `echo PING | nc` health checks).
+TEST(RedisHandler, TrackerKeepsTheInlineRequestItsReplyDetected)
+{
+    for (uint8_t role : {uint8_t(OBI_ROLE_CLIENT), uint8_t(OBI_ROLE_SERVER)}) {
+        Collect sink;
+        ConnTracker t(TrackerOptions{}, sink, std::vector<ProtocolDef>{redis::protocol_def()});
+        for (uint32_t seq = 0; seq < 6; seq++)
+            tracker_call(t, role, seq % 2 == 0, seq % 2 == 0 ? "PING\r\n" : "+PONG\r\n", seq, 1000 * (seq + 1), true);
+        ASSERT_EQ(sink.spans.size(), 3u);
+        for (const auto& s : sink.spans) EXPECT_EQ(s.operation, "PING");
+        EXPECT_EQ(sink.spans[0].request_start_ns, 1000u);  // the replayed request's own time
     }
 }
 
