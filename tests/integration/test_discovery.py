@@ -98,26 +98,6 @@ def test_late_start_by_exe_glob(agent_factory, server_factory, apps, build_dir, 
     assert not agent.spans.matching(harness.server_span_pred(down.port))
 
 
-def test_first_requests_of_a_new_process_are_kept(agent_factory, apps, work_dir):
-    """curl, selected by exe glob, sends its requests the moment it starts, before discovery has registered
-    it (it links libssl, so discovery first places the TLS probes): the kernel traces it provisionally from
-    exec, and its spans wait for its identity instead of being dropped."""
-    exe = os.path.join(work_dir, "first-bin", "obi-first-curl")
-    os.makedirs(os.path.dirname(exe), exist_ok=True)
-    shutil.copy2(shutil.which("curl"), exe)
-    down = apps.downstream
-    agent = agent_factory(env={"OTEL_EBPF_AUTO_TARGET_EXE": "*/obi-first-*", "OTEL_EBPF_TRACE_PRINTER": "json"})
-    for round_ in range(3):
-        since = agent.mark()
-        url = "http://127.0.0.1:%d/users/%d" % (down.port, round_)
-        out = subprocess.run([exe, "-s", "-o", "/dev/null"] + [url] * 20, capture_output=True, text=True,
-                             timeout=30, env=launch.clean_env())
-        assert out.returncode == 0, out.stdout + out.stderr
-        spans = agent.wait_for_exact_spans(harness.client_span_pred(url_full=url), 20, since=since, settle=1.0,
-                                           describe="the 20 requests curl made at start")
-        assert {rattr(s, "service.name") for s in spans} == {"obi-first-curl"}
-
-
 @pytest.fixture(scope="module")
 def env_servers(apps):
     named = apps.start("python", name="env-my-svc", env={

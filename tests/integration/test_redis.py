@@ -125,6 +125,22 @@ def test_inline_ping_on_fresh_connections(agent, server):
         assert {s["peerPort"] for s in spans} == set(ports)
 
 
+def test_first_requests_of_a_new_client_are_kept(agent_factory, server):
+    """redis-benchmark opens 50 connections and sends on all of them the moment it starts, before discovery
+    has registered it (it links libssl, so its TLS probes are placed first): the kernel traces it from exec,
+    and its spans wait for its identity instead of being dropped as of an unknown process."""
+    cfg = {"trace_printer": "json", "discovery": {"instrument": [{"exe_path": "*/redis-benchmark"}]}}
+    for _ in range(3):  # the race is short: each round is a new agent and a new process
+        agent = agent_factory(config=cfg)
+        mark = agent.spans.mark()
+        p = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(server.port), "-t", "ping_mbulk",
+                            "-n", "2000", "-c", "50", "-q"], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        agent.spans.wait_for_exact_spans(lambda s: s.get("type") == "RedisClient" and s.get("name") == "PING",
+                                         2000, since=mark, settle=1.0, describe="redis-benchmark's 2000 PINGs")
+        agent.stop()
+
+
 def test_wrongtype_error(agent, server):
     cli(server, "SET", "str", "x")
     mark = agent.spans.mark()
