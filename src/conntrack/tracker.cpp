@@ -71,15 +71,16 @@ void ConnTracker::give_up_burst(Connection& c)
     }
 }
 
-// A burst's first bytes, up to its first uncaptured hole (*hole: there is one), at most kMaxDetectBytes.
+// A burst's first bytes, up to its first uncaptured hole (*hole, when given: there is one), at
+// most kMaxDetectBytes.
 std::string ConnTracker::burst_head(const std::vector<ProbeChunk>& burst, bool* hole)
 {
     std::string head;
-    *hole = false;
+    if (hole) *hole = false;
     for (const auto& pc : burst) {
         head += pc.data;
         if (pc.data.size() < pc.chunk.bytes) {
-            *hole = true;
+            if (hole) *hole = true;
             break;
         }
     }
@@ -114,8 +115,7 @@ void ConnTracker::detect(Connection& c, const DataChunk& chunk)
         // The request before this reply, if this protocol found it plausible but not conclusive.
         std::vector<ProbeChunk> replay;
         if (!c.prev_probe.empty()) {
-            bool prev_hole = false;
-            std::string prev = burst_head(c.prev_probe, &prev_hole);
+            std::string prev = burst_head(c.prev_probe);
             if (protocols_[i].detect(prev, c.prev_probe.front().chunk.dir, c.info) == Detection::NeedMore) {
                 replay = std::move(c.prev_probe);
                 head = std::move(prev);

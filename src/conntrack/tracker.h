@@ -89,7 +89,7 @@ private:
     void detect(Connection& c, const DataChunk& chunk);
     // A burst gave no protocol; after max_detect_attempts the connection is ignored.
     void give_up_burst(Connection& c);
-    static std::string burst_head(const std::vector<ProbeChunk>& burst, bool* hole);
+    static std::string burst_head(const std::vector<ProbeChunk>& burst, bool* hole = nullptr);
 
     TrackerOptions opts_;
     SpanSink& sink_;

@@ -25,6 +25,7 @@ void ServiceRegistry::put(uint32_t pid, ServicePtr svc)
         if (slot) changes.emplace_back(slot, false);
         slot = svc;
         exited_at_.erase(pid);
+        generation_.fetch_add(1, std::memory_order_release);
     }
     changes.emplace_back(std::move(svc), true);
     notify(changes);

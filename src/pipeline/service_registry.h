@@ -2,6 +2,7 @@
 // for every span. Exited processes linger briefly so their last spans still find them.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <shared_mutex>
@@ -31,6 +32,8 @@ public:
     ServicePtr find_or_inherit(uint32_t pid);
     size_t size() const;
     std::vector<ServicePtr> all() const;
+    // Counts put()s: a pid that was not found may be found only once this has changed.
+    uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
 private:
     void notify(const std::vector<std::pair<ServicePtr, bool>>& changes);
@@ -38,6 +41,7 @@ private:
     mutable std::shared_mutex mu_;
     std::unordered_map<uint32_t, ServicePtr> by_pid_;
     std::unordered_map<uint32_t, uint64_t> exited_at_;
+    std::atomic<uint64_t> generation_{0};
 };
 
 // Parent pid from /proc/<pid>/stat (0 when unknown).

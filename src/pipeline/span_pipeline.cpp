@@ -70,8 +70,19 @@ void SpanPipeline::admit(Span&& span)
     if (batch_.size() >= opts_.max_batch) flush();
 }
 
+// Held spans are looked up again only when the registry has changed since (a lookup of an
+// unknown pid reads /proc for its parents); otherwise only the expired ones leave, from the front.
 void SpanPipeline::release_held(std::chrono::steady_clock::time_point now, bool final)
 {
+    uint64_t generation = registry_.generation();
+    if (!final && generation == held_generation_) {
+        while (!held_.empty() && now - held_.front().since >= opts_.unknown_hold) {
+            held_.pop_front();
+            stats_.dropped_unknown.fetch_add(1, std::memory_order_relaxed);
+        }
+        return;
+    }
+    held_generation_ = generation;
     for (size_t n = held_.size(); n > 0; n--) {
         Held h = std::move(held_.front());
         held_.pop_front();
@@ -82,7 +93,7 @@ void SpanPipeline::release_held(std::chrono::steady_clock::time_point now, bool 
         } else if (final || now - h.since >= opts_.unknown_hold) {
             stats_.dropped_unknown.fetch_add(1, std::memory_order_relaxed);
         } else {
-            held_.push_back(std::move(h));
+            held_.push_back(std::move(h));  // in order: held_ stays oldest first
         }
     }
 }

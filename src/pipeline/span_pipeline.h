@@ -83,7 +83,8 @@ private:
         Span span;
         std::chrono::steady_clock::time_point since;
     };
-    std::deque<Held> held_;  // capture thread: spans whose process has no identity yet
+    std::deque<Held> held_;  // capture thread: spans whose process has no identity yet, oldest first
+    uint64_t held_generation_ = 0;  // the registry's generation when held_ was last looked up
     mutable std::mutex mu_;
     std::condition_variable cv_;
     std::deque<std::vector<Span>> queue_;
