@@ -55,9 +55,9 @@ bool RetrySender::aborted() const
 bool RetrySender::wait_until(Deadline until)
 {
     std::unique_lock lock(mu_);
-    while (!aborted_ && SteadyClock::now() < std::min(until, cap_))
-        cv_.wait_until(lock, std::min(until, cap_));
-    return !aborted_ && until <= cap_;
+    // A backoff of a few seconds must not hold the exit: shutdown (cap_ lowered) ends the wait.
+    while (!aborted_ && cap_ == Deadline::max() && SteadyClock::now() < until) cv_.wait_until(lock, until);
+    return !aborted_;
 }
 
 void RetrySender::give_up(uint64_t items, const std::string& reason, const std::string& why)

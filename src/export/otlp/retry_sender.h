@@ -50,7 +50,8 @@ public:
 private:
     template <class Request>
     Delivery deliver_impl(const Request& request, uint64_t items, Deadline deadline);
-    // Sleeps until `until`; false when aborted or when the cap comes first.
+    // Sleeps until `until` (a backoff wait). Returns at once when shutdown begins (the cap is set), so the batch
+    // gets its one last attempt now instead of after the backoff; false when aborted.
     bool wait_until(Deadline until);
     void give_up(uint64_t items, const std::string& reason, const std::string& why);
 
