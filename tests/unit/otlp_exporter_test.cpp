@@ -384,41 +384,42 @@ TEST(OtlpTraceExporter, ShutdownCutsABackoffWait)
 
 // A backoff shorter than the shutdown timeout used to be waited out (with a 10 s default timeout and
 // backoffs of several seconds the agent could take ~10 s to exit): shutdown ends the wait and the batch
-// gets one last attempt at once.
-TEST(OtlpTraceExporter, ShutdownDuringABackoffShorterThanTheTimeoutTriesOnceMoreAtOnce)
+// gets one last attempt at once. `second` is that attempt's result.
+struct BackoffShutdown {
+    size_t attempts;
+    Clock::duration took;
+    ExportStatsSnapshot stats;
+};
+BackoffShutdown shutdown_during_a_3s_backoff(SendResult second)
 {
     Fixture f;
-    f.script->next = [](int) { return retryable(); };
+    f.script->next = [second](int n) { return n == 0 ? retryable() : second; };
     auto o = fast_options();
     o.sender.retry.initial_interval = 3s;
     o.sender.retry.max_interval = 3s;
     auto e = f.make(o);
     e->export_spans(spans(10));
-    ASSERT_TRUE(eventually([&] { return f.script->attempts() == 1; }));
+    EXPECT_TRUE(eventually([&] { return f.script->attempts() == 1; }));
     auto t0 = Clock::now();
     e->shutdown(5s);
-    EXPECT_LT(Clock::now() - t0, 500ms);
-    EXPECT_EQ(f.script->attempts(), 2u);
-    auto st = e->stats();
-    EXPECT_EQ(st.failed, 10u);
-    EXPECT_EQ(st.exported, 0u);
+    return {f.script->attempts(), Clock::now() - t0, e->stats()};
+}
+
+TEST(OtlpTraceExporter, ShutdownDuringABackoffShorterThanTheTimeoutTriesOnceMoreAtOnce)
+{
+    auto r = shutdown_during_a_3s_backoff(retryable());
+    EXPECT_LT(r.took, 500ms);
+    EXPECT_EQ(r.attempts, 2u);
+    EXPECT_EQ(r.stats.failed, 10u);
+    EXPECT_EQ(r.stats.exported, 0u);
 }
 
 TEST(OtlpTraceExporter, ShutdownDuringABackoffDeliversWhenTheCollectorIsBack)
 {
-    Fixture f;
-    f.script->next = [](int n) { return n == 0 ? retryable() : SendResult{}; };
-    auto o = fast_options();
-    o.sender.retry.initial_interval = 3s;
-    o.sender.retry.max_interval = 3s;
-    auto e = f.make(o);
-    e->export_spans(spans(10));
-    ASSERT_TRUE(eventually([&] { return f.script->attempts() == 1; }));
-    auto t0 = Clock::now();
-    e->shutdown(5s);
-    EXPECT_LT(Clock::now() - t0, 500ms);
-    EXPECT_EQ(e->stats().exported, 10u);
-    EXPECT_EQ(e->stats().failed, 0u);
+    auto r = shutdown_during_a_3s_backoff(SendResult{});
+    EXPECT_LT(r.took, 500ms);
+    EXPECT_EQ(r.stats.exported, 10u);
+    EXPECT_EQ(r.stats.failed, 0u);
 }
 
 TEST(OtlpTraceExporter, ShutdownWithADeadCollectorTriesEachBatchOnceAndExitsAtOnce)
