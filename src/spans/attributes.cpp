@@ -14,22 +14,17 @@ const char* agent_version()
 
 namespace {
 
-std::string dns_type_name(uint16_t t)
+std::string dns_type_name(uint16_t t)  // the IANA "Resource Record (RR) TYPEs" registry's mnemonics
 {
-    switch (t) {
-    case 1: return "A";
-    case 2: return "NS";
-    case 5: return "CNAME";
-    case 6: return "SOA";
-    case 12: return "PTR";
-    case 15: return "MX";
-    case 16: return "TXT";
-    case 28: return "AAAA";
-    case 33: return "SRV";
-    case 65: return "HTTPS";
-    case 255: return "ANY";
-    default: return std::to_string(t);
-    }
+    static constexpr std::pair<uint16_t, const char*> kNames[] = {
+        {1, "A"},       {2, "NS"},      {5, "CNAME"},   {6, "SOA"},    {12, "PTR"},   {13, "HINFO"},
+        {15, "MX"},     {16, "TXT"},    {28, "AAAA"},   {33, "SRV"},   {35, "NAPTR"}, {39, "DNAME"},
+        {43, "DS"},     {46, "RRSIG"},  {47, "NSEC"},   {48, "DNSKEY"}, {50, "NSEC3"}, {52, "TLSA"},
+        {64, "SVCB"},   {65, "HTTPS"},  {99, "SPF"},    {251, "IXFR"}, {252, "AXFR"}, {255, "ANY"},
+        {257, "CAA"}};
+    for (const auto& [type, name] : kNames)
+        if (type == t) return name;
+    return std::to_string(t);
 }
 
 void server_endpoint(const Span& s, std::vector<Attribute>& a)

@@ -302,21 +302,35 @@ TEST(DnsHandlerUdp, GapDropsPendingWithoutFalseTimeouts)
     EXPECT_EQ(h.sink.spans.size(), 1u);
 }
 
+// c-ares (Node's dns.Resolver) puts every parallel lookup on one socket: 100 in flight were cut to 64.
+TEST(DnsHandlerUdp, HundredsOfQueriesInFlightOnOneSocketAreAllPaired)
+{
+    Harness h(true);
+    std::string q = corpus_file("udp/dig_a_svc.c2s.bin"), r = corpus_file("udp/dnsmasq_a_svc.s2c.bin");
+    for (uint16_t id = 1; id <= 300; id++) h.call(Direction::Egress, with_id(q, id), id, "127.0.0.1", 53);
+    for (uint16_t id = 1; id <= 300; id++) h.call(Direction::Ingress, with_id(r, id), 1000 + id, "127.0.0.1", 53);
+    ASSERT_EQ(h.sink.spans.size(), 300u);
+    EXPECT_EQ(h.counters.unanswered, 0u);
+    EXPECT_EQ(h.counters.orphan_responses, 0u);
+    EXPECT_EQ(h.sink.spans[0].start_ns, 1u);
+    EXPECT_EQ(h.sink.spans[299].end_ns, 1300u);
+}
+
 TEST(DnsHandlerUdp, PendingQueriesAreBounded)
 {
     Harness h(true);
     std::string q = corpus_file("udp/dig_a_svc.c2s.bin");
-    for (uint16_t id = 1; id <= 100; id++) h.call(Direction::Egress, with_id(q, id), id, "127.0.0.1", 53);
-    EXPECT_EQ(h.counters.unanswered, 36u);
-    // The oldest were dropped: id 1's answer is an orphan, id 100's is paired.
+    for (uint16_t id = 1; id <= 1100; id++) h.call(Direction::Egress, with_id(q, id), id, "127.0.0.1", 53);
+    EXPECT_EQ(h.counters.unanswered, 76u);
+    // The oldest were dropped: id 1's answer is an orphan, id 1100's is paired.
     std::string r = corpus_file("udp/dnsmasq_a_svc.s2c.bin");
-    h.call(Direction::Ingress, with_id(r, 1), 1000);
-    h.call(Direction::Ingress, with_id(r, 100), 1001);
+    h.call(Direction::Ingress, with_id(r, 1), 10000);
+    h.call(Direction::Ingress, with_id(r, 1100), 10001);
     ASSERT_EQ(h.sink.spans.size(), 1u);
-    EXPECT_EQ(h.sink.spans[0].start_ns, 100u);
+    EXPECT_EQ(h.sink.spans[0].start_ns, 1100u);
     EXPECT_EQ(h.counters.orphan_responses, 1u);
     h.handler->on_timer(100 * kSecond);
-    EXPECT_EQ(h.sink.spans.size(), 64u);  // the 63 others time out
+    EXPECT_EQ(h.sink.spans.size(), 1024u);  // the 1023 others time out
 }
 
 TEST(DnsHandlerUdp, TracedServerTrafficIsNotALookup)

@@ -158,6 +158,11 @@ TEST(SpanModel, RedisMongoMessagingDns)  // acceptance examples 11 and 12
     a = attrs(d);
     EXPECT_EQ(str(a, "dns.question.name"), "svc.test");
     EXPECT_EQ(str(a, "dns.question.type"), "AAAA");
+    for (auto [type, name] : {std::pair<uint16_t, const char*>{257, "CAA"}, {64, "SVCB"}, {48, "DNSKEY"}, {4242, "4242"}}) {
+        d.dns_qtype = type;
+        EXPECT_EQ(str(attrs(d), "dns.question.type"), name);
+    }
+    d.dns_qtype = 28;
     ASSERT_TRUE(a.count("dns.answers"));
     EXPECT_EQ(std::get<std::vector<std::string>>(a["dns.answers"].value), std::vector<std::string>{"::1"});
     d.error = true;

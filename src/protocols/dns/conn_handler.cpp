@@ -18,7 +18,9 @@ namespace {
 using conntrack::DataChunk;
 using conntrack::Direction;
 
-constexpr size_t kMaxPending = 64;  // queries in flight on one socket (a resolver sends 1-2)
+// Queries in flight on one socket: a stub resolver sends 1-2, but c-ares (Node's dns.Resolver) and other
+// asynchronous resolvers put hundreds of parallel lookups on one socket.
+constexpr size_t kMaxPending = 1024;
 constexpr const char* kTimeoutError = "timeout";
 
 struct Pending {
