@@ -183,6 +183,7 @@ struct Conn {
         c.tid = 4;
         c.bytes = data.size();
         c.captured = data.substr(0, std::min(capture, data.size()));
+        c.tail = data.substr(data.size() - std::min<size_t>(8, data.size()));  // as the kernel copies it
         h->on_data(c);
     }
     void replay(const std::vector<Record>& recs, unsigned seed = 0)
@@ -310,6 +311,48 @@ TEST(MqttHandler, HolesInPayloadsAndLostEvents)
     c.call('S', bytes({0x40, 0x02, 0, 2}));  // the ack of a publish we dropped
     c.call('C', bytes({0x30, 0x03, 0, 1, 'y'}));
     EXPECT_EQ(c.names(), (std::vector<std::string>{"publish big", "publish y"}));
+}
+
+// A publisher that only sends QoS 0 never changes direction: after a write whose packets were not
+// all captured (Node coalesces hundreds of publishes into one writev of more iovecs than the kernel
+// walks), the next write that holds whole packets resynchronises.
+TEST(MqttHandler, QosZeroPublisherResynchronisesAtTheNextWholeWrite)
+{
+    Conn c(false);
+    c.call('C', bytes({0x10, 0x10, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0, 4, 'c', 'l', 'i', 'd'}));
+    c.call('S', bytes({0x20, 0x02, 0, 0}));
+    std::string burst;
+    for (int i = 0; i < 10; i++) burst += bytes({0x30, 0x1c, 0, 2, 't', char('0' + i)}) + std::string(26, 'x');
+    c.capture = 40;  // the first packet and part of the second
+    c.call('C', burst);
+    c.capture = 2048;
+    c.call('C', bytes({0x30, 0x03, 0, 1, 'a'}));
+    c.call('C', bytes({0x30, 0x03, 0, 1, 'b'}) + bytes({0x30, 0x03, 0, 1, 'c'}));
+    EXPECT_EQ(c.names(), (std::vector<std::string>{"publish t0", "publish a", "publish b", "publish c"}));
+    // Mid-packet bytes of a later call do not resynchronise on a lookalike header.
+    c.capture = 10;
+    c.call('C', burst);
+    c.capture = 2048;
+    c.call('C', bytes({0x30, 0x03, 0, 1}));  // a header whose packet would end past the call
+    EXPECT_EQ(c.names().size(), 5u);
+}
+
+// mosquitto sends a large delivery to a client subscribed to its own topic before the PUBACK,
+// in one read: the PUBACK lies past the capture but in the call's tail.
+TEST(MqttHandler, AckAfterALargeDeliveryInOneReadComesFromTheTail)
+{
+    Conn c(false);
+    std::string payload(8192, 'p');
+    std::string topic = "ss/8k";
+    auto publish = [&](uint8_t first, bool with_id) {
+        std::string body = bytes({0, uint8_t(topic.size())}) + topic + (with_id ? bytes({0, 7}) : "") + payload;
+        size_t n = body.size();
+        return bytes({first, uint8_t(0x80 | (n & 0x7f)), uint8_t(n >> 7)}) + body;
+    };
+    c.call('C', publish(0x32, true));                                  // QoS 1, packet id 7
+    c.call('S', publish(0x30, false) + bytes({0x40, 0x02, 0, 7}));     // the delivery, then PUBACK 7
+    EXPECT_EQ(c.names(), (std::vector<std::string>{"publish ss/8k"}));
+    EXPECT_EQ(c.counters.lost_sync, 0u);
 }
 
 TEST(MqttHandler, GarbageIsCounted)

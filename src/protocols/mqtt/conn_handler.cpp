@@ -2,6 +2,7 @@
 // acknowledgement by packet id, MQTT 5 topic aliases, span assembly; and detection.
 #include "protocols/mqtt/conn_handler.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -92,19 +93,44 @@ private:
         s.body_cut = false;
     }
 
+    // Does this call start at a packet boundary? At a direction change a valid fixed header is
+    // enough (a write starts with a packet); within a burst (a publisher that only sends QoS 0)
+    // the packets whose headers were captured must also end exactly where the call ends.
+    static bool starts_packets(const DataChunk& c)
+    {
+        FixedHeader h;
+        if (parse_fixed_header(c.captured, h) != Parse::Ok) return false;
+        if (c.msg_start) return true;
+        uint64_t pos = 0;
+        while (pos < c.captured.size()) {
+            if (parse_fixed_header(c.captured.substr(pos), h) != Parse::Ok) return false;
+            pos += h.size + uint64_t{h.remaining};
+        }
+        return pos == c.bytes;
+    }
+
+    // The bytes of the call known from `pos` on: the captured head, or the tail the kernel
+    // copies from the end of a call larger than the capture (a small acknowledgement after a
+    // large delivery in one read).
+    static std::string_view known_from(const DataChunk& c, uint64_t pos)
+    {
+        if (pos < c.captured.size()) return c.captured.substr(pos);
+        uint64_t tail_at = c.bytes - std::min<uint64_t>(c.bytes, c.tail.size());
+        if (pos >= tail_at && pos < c.bytes) return c.tail.substr(pos - tail_at);
+        return {};
+    }
+
     void feed(Stream& s, const DataChunk& c, bool c2b)
     {
-        if (c.msg_start && s.phase == Stream::Phase::Lost) {
-            FixedHeader h;
-            if (parse_fixed_header(c.captured, h) == Parse::Ok) restart(s);
-        }
-        const uint64_t total = c.bytes, cap = c.captured.size();
+        if (s.phase == Stream::Phase::Lost && starts_packets(c)) restart(s);
+        const uint64_t total = c.bytes;
         uint64_t pos = 0;
         while (pos < total) {
             switch (s.phase) {
             case Stream::Phase::Lost: return;
             case Stream::Phase::Header: {
-                if (pos >= cap) {
+                std::string_view known = known_from(c, pos);
+                if (known.empty()) {
                     env_.counters->lost_sync++;
                     s.phase = Stream::Phase::Lost;
                     return;
@@ -115,7 +141,8 @@ private:
                     s.kctx.reset();
                     if (pos == 0 && c.msg_start && c.tctx) s.kctx = *c.tctx;
                 }
-                s.header.push_back(c.captured[pos++]);
+                s.header.push_back(known[0]);
+                pos++;
                 Parse p = parse_fixed_header(s.header, s.h);
                 if (p == Parse::NeedMore) break;
                 if (p == Parse::Invalid) {
@@ -137,9 +164,9 @@ private:
             case Stream::Phase::Body: {
                 uint64_t n = std::min(s.remaining, total - pos);
                 if (s.body.size() < kKeep && !s.body_cut) {
-                    uint64_t avail = pos < cap ? std::min(n, cap - pos) : 0;
-                    uint64_t take = std::min<uint64_t>(avail, kKeep - s.body.size());
-                    s.body.append(c.captured.substr(pos, take));
+                    std::string_view known = known_from(c, pos);
+                    uint64_t take = std::min<uint64_t>({n, known.size(), kKeep - s.body.size()});
+                    s.body.append(known.substr(0, take));
                     if (take < n && s.body.size() < kKeep) s.body_cut = true;
                 }
                 pos += n;
