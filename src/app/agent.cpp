@@ -144,8 +144,10 @@ int Agent::run()
     spans.shutdown(deadline);    // drains into the trace exporters and finishes them
     telemetry.shutdown(deadline);  // last metric export, endpoints down
     const auto& ps = spans.stats();
-    spdlog::info("stopped: {} spans exported, {} dropped", ps.exported.load(),
-                 ps.dropped_queue.load() + ps.dropped_invalid.load());
+    spdlog::info("stopped: {} spans exported, {} dropped (queue full {}, invalid {}, of a process "
+                 "discovery could not identify, e.g. one that exited at once {})",
+                 ps.exported.load(), ps.dropped_queue.load() + ps.dropped_invalid.load() + ps.dropped_unknown.load(),
+                 ps.dropped_queue.load(), ps.dropped_invalid.load(), ps.dropped_unknown.load());
     return 0;
 }
 
