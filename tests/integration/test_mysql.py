@@ -177,3 +177,30 @@ def test_query_text_opt_in_is_sanitised(agent_factory, maria):
             continue
     assert spans, "no span with the agent that includes db.query.text"
     assert sattr(spans[0], "db.query.text") == "SELECT * FROM contacts WHERE id=? AND name <> ?"
+
+
+def test_error_after_many_rows(agent, maria):
+    """An ERR after 50, 300 and 1000 rows (the answer of the last two is larger than the 2048-byte capture): every
+    span is an error; where the ERR was captured, with its SQL state."""
+    import pymysql
+    conn = pymysql.connect(host="127.0.0.1", port=maria.port, user="app", password="secret", database="shop",
+                           autocommit=True)
+    local_port = conn._sock.getsockname()[1]
+    mark = agent.spans.mark()
+    cur = conn.cursor()
+    for n in (50, 300, 1000):
+        with pytest.raises(pymysql.MySQLError) as e:
+            cur.execute("SELECT id, IF(id <= %d, id, (SELECT a FROM (SELECT 1 a UNION SELECT 2) x)) FROM items "
+                        "ORDER BY id" % n)
+            cur.fetchall()
+        assert e.value.args[0] == 1242
+    cur.execute("SELECT id FROM contacts WHERE id = 1")
+    conn.close()
+    agent.spans.wait_for_spans(lambda s: s.get("type") == "SQLServer" and s.get("peerPort") == str(local_port)
+                               and s.get("name") == "SELECT contacts", since=mark, timeout=15)
+    got = server_spans(agent, maria, mark, local_port)
+    assert [s["name"] for s in got] == ["SELECT items"] * 3 + ["SELECT contacts"]
+    for s in got[:3]:
+        assert s["statusCode"] == "STATUS_CODE_ERROR", s
+    assert sattr(got[0], "error.type") == "21000"
+    assert got[3]["statusCode"] != "STATUS_CODE_ERROR"

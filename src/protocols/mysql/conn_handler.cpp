@@ -50,6 +50,7 @@ struct Pending {
     uint64_t left = 0;
     uint32_t prepare_columns = 0;
     bool span = false;  // this command becomes a span (query, execute; a prepare only on error)
+    uint64_t prepare_serial = 0;  // a prepare: its number; an execute of id -1: the prepare it runs
     std::string init_db;
     sql::SqlCall call;
 };
@@ -94,6 +95,7 @@ public:
         req_cont_ = resp_cont_ = false;
         drop_pending();
         resp_lost_ = false;
+        lost_tail_err_ = false;
         if (phase_ != Phase::Command && !tls_) phase_ = Phase::Command;  // the handshake is over by now
     }
 
@@ -172,13 +174,25 @@ private:
             Pending& q = push(cmd, cmd == kComQuery ? Await::Result : Await::PrepareOk, f);
             q.span = cmd == kComQuery;
             sql::assign_statement(q.call.text, query_text(p.substr(1), cmd == kComQuery));
+            if (cmd == kComStmtPrepare) {
+                q.prepare_serial = ++prepare_serial_;
+                last_prepare_text_ = q.call.text;
+            }
             return;
         }
-        case kComStmtExecute: {
+        case kComStmtExecute:
+        case kComStmtBulkExecute: {
             Pending& q = push(cmd, Await::Result, f);
             q.span = true;
-            if (p.size() >= 5) {
-                if (const std::string* text = statements_.get(le32(p, 1))) q.call.text = *text;
+            if (p.size() < 5) return;
+            uint32_t id = le32(p, 1);
+            if (id == kLastPreparedStatement) {
+                // Known from the prepare's request: its PREPARE_OK may not have arrived yet.
+                if (prepare_serial_ == 0) return;  // prepared before we watched
+                q.call.text = last_prepare_text_;
+                q.prepare_serial = prepare_serial_;
+            } else if (const std::string* text = statements_.get(id)) {
+                q.call.text = *text;
             }
             return;
         }
@@ -233,7 +247,8 @@ private:
         q.await = await;
         q.call.start_ns = f.start_ts;
         q.call.tid = f.tid;
-        bool span_kind = cmd == kComQuery || cmd == kComStmtExecute || cmd == kComStmtPrepare;
+        bool span_kind =
+            cmd == kComQuery || cmd == kComStmtExecute || cmd == kComStmtBulkExecute || cmd == kComStmtPrepare;
         if (span_kind)
             q.call.ctx = conntrack::assign_span_context(burst_ctx_.take(f.tctx, f.burst_start, server_side_), "",
                                                         server_side_, *env_.resolver);
@@ -255,14 +270,23 @@ private:
         sql::FeedStatus st = resp_.feed(c, check, on_frame);
         count(st);
         if (st == sql::FeedStatus::Lost || st == sql::FeedStatus::Invalid) resp_lost_ = true;
-        if (!resp_.in_sync() && resp_lost_ && !pending_.empty() && in_result(pending_.front().await) &&
-            tail_ends_result(c.tail, deprecate_eof())) {
-            // Lost inside a large result set, but this call ends with its terminator.
+        lost_tail_err_ = false;
+        if (resp_.in_sync() || !resp_lost_ || pending_.empty() || !in_result(pending_.front().await)) return;
+        // Lost inside a large result set: this call may end it, with its terminator or an ERR.
+        ErrPacket e;
+        if (tail_ends_result(c.tail, deprecate_eof())) {
             finish_front(c.ts_ns);
-            resp_.resync_after_call();
-            resp_cont_ = false;
-            resp_lost_ = false;
+        } else if (c.captured.size() == c.bytes && trailing_err(c.captured, e)) {
+            fail_front(e, c.ts_ns);  // the whole call is known: the ERR that ends it is read in full
+        } else {
+            // Only the last bytes are known: if the answer ends here (the next command says so),
+            // text there is the end of an ERR's message.
+            lost_tail_err_ = tail_looks_like_err_text(c.tail);
+            return;
         }
+        resp_.resync_after_call();
+        resp_cont_ = false;
+        resp_lost_ = false;
     }
 
     static bool in_result(Await a) { return a == Await::Columns || a == Await::ColumnsEof || a == Await::Rows; }
@@ -422,24 +446,37 @@ private:
     {
         ErrPacket e;
         if (!parse_err(f.body, e) || e.code == kProgressReport) return;
+        fail_front(e, f.end_ts);
+    }
+
+    void fail_front(const ErrPacket& e, uint64_t end_ns)
+    {
         Pending& q = pending_.front();
         q.call.error = true;
         if (!e.sqlstate.empty()) sql::assign_statement(q.call.error_code, e.sqlstate, 16);
         else q.call.error_code = std::to_string(e.code);
         sql::assign_statement(q.call.error_message, e.message, 512);
-        finish_front(f.end_ts);
+        if (q.cmd == kComStmtPrepare) failed_prepare_serial_ = q.prepare_serial;
+        finish_front(end_ns);
     }
 
     void finish_front(uint64_t end_ns)
     {
         Pending& q = pending_.front();
-        if (q.span) sql::emit_sql_span(env_, server_side_, "mysql", db_namespace_, std::move(q.call), end_ns);
+        // An execute of the statement "just prepared" whose prepare failed: that failure's span
+        // is the statement's span (one span per statement).
+        bool of_failed_prepare = q.cmd != kComStmtPrepare && q.prepare_serial != 0 && q.prepare_serial == failed_prepare_serial_;
+        if (q.span && !of_failed_prepare)
+            sql::emit_sql_span(env_, server_side_, "mysql", db_namespace_, std::move(q.call), end_ns);
         pending_.pop_front();
     }
 
     // Every command sent before the new one was answered in bytes we could not follow.
     void finish_all(uint64_t end_ns)
     {
+        // One command whose result set we lost ended in text: an ERR, its SQL state unknown.
+        if (lost_tail_err_ && pending_.size() == 1 && in_result(pending_.front().await)) pending_.front().call.error = true;
+        lost_tail_err_ = false;
         while (!pending_.empty()) finish_front(end_ns);
         resp_lost_ = false;
         resp_cont_ = false;
@@ -469,6 +506,9 @@ private:
     bool resp_skip_ = false;
     bool resp_lost_ = false;
     bool resp_seen_since_request_ = false;
+    bool lost_tail_err_ = false;  // lost in a result set whose last call so far ends in text
+    uint64_t prepare_serial_ = 0, failed_prepare_serial_ = 0;
+    std::string last_prepare_text_;  // the latest COM_STMT_PREPARE's text (statement id -1)
     uint64_t resp_last_ts_ = 0;
     std::string db_namespace_;
     sql::StatementCache<uint32_t> statements_;

@@ -1,7 +1,9 @@
 // MySQL / MariaDB over one connection, client or server side: follows the handshake (no
 // spans; the database and capabilities are noted), COM_QUERY, COM_STMT_PREPARE (statement id
-// -> SQL text) / EXECUTE / CLOSE and the other commands' answers (OK, ERR, result sets of any
-// size counted by packet, multi-packet payloads), and emits one span per query or execution.
+// -> SQL text) / EXECUTE (MariaDB's id -1: the statement just prepared) / BULK_EXECUTE / CLOSE
+// and the other commands' answers (OK, ERR, result sets of any size counted by packet, an ERR
+// ending a result set larger than the capture, multi-packet payloads), and emits one span per
+// query or execution.
 #pragma once
 
 #include <memory>

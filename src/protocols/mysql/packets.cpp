@@ -197,6 +197,41 @@ bool parse_err(std::string_view p, ErrPacket& out)
     return true;
 }
 
+bool trailing_err(std::string_view call, ErrPacket& out)
+{
+    constexpr size_t kMinErr = 4 + 9;      // header, 0xff, code, '#', state
+    constexpr size_t kMaxErr = 4 + 9 + 512;  // MySQL's error messages are at most 512 bytes
+    if (call.size() < kMinErr) return false;
+    // The packet nearest the end that fits: an ERR's own bytes never hold a 0xff header byte
+    // followed by a length that reaches the end (the message is text).
+    size_t lowest = call.size() > kMaxErr ? call.size() - kMaxErr : 0;
+    for (size_t at = call.size() - kMinErr + 1; at-- > lowest;) {
+        if (static_cast<uint8_t>(call[at + 4]) != 0xff || static_cast<uint8_t>(call[at + 3]) == 0) continue;
+        if (size_t(le24(call, at)) + 4 != call.size() - at) continue;
+        std::string_view p = call.substr(at + 4);
+        ErrPacket e;
+        if (!parse_err(p, e) || p[3] != '#' || e.sqlstate.size() != 5 || !printable(e.message)) continue;
+        bool state_ok = true;
+        for (char c : e.sqlstate) state_ok &= (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+        if (!state_ok) continue;
+        out = e;
+        return true;
+    }
+    return false;
+}
+
+bool tail_looks_like_err_text(std::string_view t)
+{
+    if (t.size() < 8) return false;
+    for (char c : t)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+    // An OK packet's info ("Records: 3  Duplicates: 0  Warnings: 0") also ends in text.
+    size_t digits = 0;
+    while (digits < t.size() && t[t.size() - 1 - digits] >= '0' && t[t.size() - 1 - digits] <= '9') digits++;
+    if (digits > 0 && t.substr(0, t.size() - digits).ends_with(": ")) return false;
+    return true;
+}
+
 bool ok_status(std::string_view p, uint16_t& status)
 {
     if (p.empty()) return false;

@@ -27,7 +27,12 @@ enum Command : uint8_t {
     kComSetOption = 0x1b,
     kComStmtFetch = 0x1c,
     kComResetConnection = 0x1f,
+    kComStmtBulkExecute = 0xfa,  // MariaDB: one statement, many parameter rows; answered like an execute
 };
+
+// A COM_STMT_EXECUTE / COM_STMT_BULK_EXECUTE statement id meaning "the statement prepared just
+// before" (MariaDB; the npm mariadb connector pipelines it with the COM_STMT_PREPARE).
+inline constexpr uint32_t kLastPreparedStatement = 0xffffffff;
 
 // Capability flags.
 inline constexpr uint32_t kClientConnectWithDb = 1u << 3;
@@ -74,6 +79,16 @@ bool eof_status(std::string_view payload, uint32_t len, uint16_t& status);
 // The payload of a packet that ends a result set: EOF (0xfe, shorter than 9 bytes) or, with
 // CLIENT_DEPRECATE_EOF, an OK packet with the 0xfe header.
 bool is_result_terminator(std::string_view payload, uint32_t len, bool deprecate_eof);
+
+// A call's bytes that end with a complete ERR packet with a SQL state (0xff, code, '#', five
+// state characters, a text message), as a long result set that fails ends; `out` points into
+// `call`. False when the bytes do not end so.
+bool trailing_err(std::string_view call, ErrPacket& out);
+
+// The last bytes of a call that end an ERR packet's text message (printable text, not the
+// "... Warnings: N" info of an OK packet): what a long result set that fails ends with when
+// only the call's last bytes are known.
+bool tail_looks_like_err_text(std::string_view tail);
 
 enum class BurstKind : uint8_t {
     None,
