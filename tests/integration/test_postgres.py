@@ -255,3 +255,55 @@ def test_query_text_opt_in_is_sanitised(agent_factory, pg):
             continue
     text = sattr(spans[0], "db.query.text")
     assert text == "SELECT * from accounting.contacts WHERE id=? AND name <> ?", text
+
+
+def psycopg2_conn(pg):
+    import psycopg2
+    conn = psycopg2.connect(host="127.0.0.1", port=pg.port, user="postgres", dbname="shop")
+    conn.autocommit = True
+    return conn, socket.fromfd(conn.fileno(), socket.AF_INET, socket.SOCK_STREAM).getsockname()[1]
+
+
+def test_error_after_many_rows(agent, pg):
+    # 2000 DataRows (~40 KB, far beyond the 2048 bytes captured per call), then ErrorResponse 22012 and
+    # ReadyForQuery: the end of the response is seen only through the last bytes of the server's calls.
+    import psycopg2
+    conn, local_port = psycopg2_conn(pg)
+    mark = agent.spans.mark()
+    cur = conn.cursor()
+    with pytest.raises(psycopg2.Error) as err:
+        cur.execute("SELECT 2000 AS n, 1/(id-2001) FROM items ORDER BY id")
+        cur.fetchall()
+    assert err.value.pgcode == "22012"
+    cur.execute("SELECT 1")
+    conn.close()
+    agent.spans.wait_for_spans(lambda s: s.get("type") == "SQLServer" and s.get("peerPort") == str(local_port)
+                               and s.get("name") == "SELECT", since=mark)
+    got = server_spans(agent, pg, mark, local_port)
+    assert [s["name"] for s in got] == ["SELECT items", "SELECT"]
+    assert got[0]["statusCode"] == "STATUS_CODE_ERROR", got[0]
+    # The SQLSTATE is known when the ErrorResponse's fields lie in captured bytes; in the last 8 bytes
+    # of a call only its final NULs do: then the span is an error without a code.
+    code = sattr(got[0], "db.response.status_code")
+    assert code in (None, "22012"), got[0]
+    assert got[1]["statusCode"] == "STATUS_CODE_UNSET"
+
+
+def test_terminate_backend_fatal_error(agent, pg):
+    # FATAL 57P01, then the server closes the connection: no ReadyForQuery ends the statement.
+    import psycopg2
+    conn, local_port = psycopg2_conn(pg)
+    mark = agent.spans.mark()
+    with pytest.raises(psycopg2.OperationalError):
+        conn.cursor().execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    conn.close()
+    spans = agent.spans.wait_for_spans(lambda s: s.get("type") == "SQLServer" and s.get("peerPort") == str(local_port),
+                                       since=mark)
+    assert [s["name"] for s in spans] == ["SELECT"]
+    assert spans[0]["statusCode"] == "STATUS_CODE_ERROR"
+    assert sattr(spans[0], "db.response.status_code") == "57P01"
+    # psql's own span (client side) ends the same way.
+    run_psql(pg, "SELECT pg_terminate_backend(pg_backend_pid())", expect_ok=False)
+    client = psql_pid_spans(agent, mark, "SELECT")
+    assert client[0]["statusCode"] == "STATUS_CODE_ERROR"
+    assert sattr(client[0], "error.type") == "57P01"

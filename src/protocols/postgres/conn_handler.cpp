@@ -2,6 +2,7 @@
 // portals, and a queue of requests (Query, Execute, Sync) answered in order by the server.
 #include "protocols/postgres/conn_handler.h"
 
+#include <algorithm>
 #include <deque>
 #include <string>
 
@@ -20,6 +21,7 @@ using conntrack::Direction;
 constexpr size_t kMaxPending = 256;    // requests sent and not yet answered (pipelining)
 constexpr size_t kMaxPortals = 64;     // named portals per connection (the unnamed one is extra)
 constexpr uint32_t kStartupKeep = 4096;
+constexpr size_t kRecentKeep = 1024;   // response bytes kept while lost: an ErrorResponse's usual size
 
 enum class Kind : uint8_t {
     Simple,   // Query: answered by ... ReadyForQuery
@@ -30,6 +32,7 @@ enum class Kind : uint8_t {
 
 struct Pending {
     Kind kind = Kind::Simple;
+    bool responded = false;  // response bytes for it were seen
     sql::SqlCall call;
 };
 
@@ -40,6 +43,12 @@ bool ends_with_ready(std::string_view tail)
     std::string_view z = tail.substr(tail.size() - 6);
     char st = z[5];
     return z.substr(0, 5) == std::string_view("Z\0\0\0\x05", 5) && (st == 'I' || st == 'T' || st == 'E');
+}
+
+// Keeps the last `kRecentKeep` bytes of `s`.
+void trim_recent(std::string& s)
+{
+    if (s.size() > kRecentKeep) s.erase(0, s.size() - kRecentKeep);
 }
 
 
@@ -79,9 +88,25 @@ public:
         drop_pending();
         group_active_ = group_has_execute_ = false;
         resp_lost_ = false;
+        resp_recent_.clear();
     }
 
-    void on_close(uint64_t) override { drop_pending(); }
+    // A request already answered in part (rows, an ErrorResponse: a FATAL one is followed by the
+    // server closing the connection, never by ReadyForQuery) ends at the last response bytes;
+    // requests without any answer are dropped as unanswered.
+    void on_close(uint64_t) override
+    {
+        while (!pending_.empty()) {
+            const Pending& p = pending_.front();
+            bool spans = p.kind == Kind::Simple || p.kind == Kind::Execute || (p.kind == Kind::Sync && p.call.error);
+            if (spans && (p.responded || p.call.error)) {
+                finish_front(std::max(resp_last_ts_, p.call.start_ns));
+            } else {
+                env_.counters->unanswered++;
+                pending_.pop_front();
+            }
+        }
+    }
 
     void on_timer(uint64_t now_ns) override
     {
@@ -262,16 +287,59 @@ private:
         resp_last_ts_ = c.ts_ns;
         resp_seen_since_request_ = true;
         if (tls_) return;
+        if (!pending_.empty() && !expect_ssl_reply_) pending_.front().responded = true;
+        // The bytes before this call matter only when the stream is lost across calls.
+        if (c.msg_start || resp_.in_sync()) resp_recent_.clear();
         auto check = [this](std::string_view h) { return check_response_header(h); };
         auto on_frame = [this](const sql::Frame& f) { on_response_frame(f); };
         sql::FeedStatus st = resp_.feed(c, check, on_frame);
         count(st);
         if (st == sql::FeedStatus::Lost || st == sql::FeedStatus::Invalid) resp_lost_ = true;
-        if (!resp_.in_sync() && !tls_ && !expect_ssl_reply_ && ends_with_ready(c.tail)) {
-            // Out of sync inside a long response, but the call ends with ReadyForQuery.
-            ready(c.ts_ns);
-            resp_.resync_after_call();
+        if (resp_.in_sync() || tls_ || expect_ssl_reply_) {
+            resp_recent_.clear();
+            return;
         }
+        // Out of sync inside a long response: the end of the response is found from the call's
+        // last bytes, with the bytes of the previous calls when they were captured whole.
+        const bool whole = c.captured.size() >= c.bytes;
+        const size_t prev = resp_recent_.size();
+        std::string head = resp_recent_;  // contiguous: the previous calls' end, then this call's start
+        head.append(c.captured.substr(0, std::min<uint64_t>(c.captured.size(), c.bytes)));
+        if (whole) resp_recent_ = head;
+        else resp_recent_.assign(c.tail);
+        trim_recent(resp_recent_);
+        std::string_view end = whole ? std::string_view(head) : c.tail;  // ends where the call ends
+        if (!ends_with_ready(end)) return;
+        end_lost_response(head, prev + c.bytes - 6, end, c.ts_ns);
+        resp_recent_.clear();
+        resp_.resync_after_call();
+    }
+
+    // A response followed by length until bytes were missing ends with ReadyForQuery at offset
+    // `z` of `head` (possibly past its end, in uncaptured bytes); `end` holds the call's last
+    // bytes. An ErrorResponse just before it fails the request it answers.
+    void end_lost_response(std::string_view head, uint64_t z, std::string_view end, uint64_t ts)
+    {
+        std::string_view before = head.substr(0, std::min<uint64_t>(z, head.size()));
+        TrailingMessage m = message_before_ready(before, z - before.size());
+        if (m.kind == TrailingMessage::Kind::Unknown && z > head.size())
+            m = message_before_ready(end.substr(0, end.size() - 6), 0);  // the tail only
+        char status = end.back();
+        if (m.kind == TrailingMessage::Kind::Error && status != 'T' && !pending_.empty() &&
+            pending_.front().kind != Kind::Other) {
+            // (An error inside a transaction block leaves it failed: status 'E', never 'T'.)
+            Pending& p = pending_.front();
+            if (!p.call.error) {
+                p.call.error = true;
+                sql::assign_statement(p.call.error_code, m.fields.sqlstate, 16);
+                sql::assign_statement(p.call.error_message, m.fields.message, 512);
+            }
+            if (p.kind == Kind::Execute) {
+                finish_front(ts);
+                resp_lost_ = false;  // the server skipped the rest up to Sync
+            }
+        }
+        ready(ts);
     }
 
     sql::HeaderVerdict check_response_header(std::string_view h) const
@@ -301,6 +369,7 @@ private:
             }
             return;
         }
+        if (!pending_.empty()) pending_.front().responded = true;
         switch (f.header[0]) {
         case 'E': on_error(f); break;
         case 'C':
@@ -392,6 +461,7 @@ private:
     bool resp_lost_ = false;   // the response stream lost its place since the last ReadyForQuery
     bool resp_seen_since_request_ = false;
     uint64_t resp_last_ts_ = 0;
+    std::string resp_recent_;  // while lost: the last bytes of the response stream, when known
     std::string db_namespace_;
 
     sql::StatementCache<std::string> statements_;

@@ -300,6 +300,94 @@ ErrorFields error_fields(std::string_view body)
     return f;
 }
 
+namespace {
+
+bool error_field_code(char c)
+{
+    switch (c) {
+    case 'S': case 'V': case 'C': case 'M': case 'D': case 'H': case 'P': case 'p': case 'q': case 'W':
+    case 's': case 't': case 'c': case 'd': case 'n': case 'F': case 'L': case 'R': return true;
+    default: return false;
+    }
+}
+
+bool field_text(std::string_view s)
+{
+    for (char c : s)
+        if ((static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f) return false;
+    return true;
+}
+
+bool sqlstate_like(std::string_view s)
+{
+    if (s.size() != 5) return false;
+    for (char c : s)
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))) return false;
+    return true;
+}
+
+bool notice_severity(std::string_view s)
+{
+    return s == "NOTICE" || s == "WARNING" || s == "INFO" || s == "DEBUG" || s == "LOG";
+}
+
+// Error or notice from the fields recovered (an empty set: most likely an error, the usual end
+// of a long response that stops with a field list).
+TrailingMessage judge(const ErrorFields& f)
+{
+    TrailingMessage t;
+    t.fields = f;
+    bool notice = false;
+    if (sqlstate_like(f.sqlstate)) notice = f.sqlstate.starts_with("00") || f.sqlstate.starts_with("01") || f.sqlstate.starts_with("02");
+    else if (!f.severity.empty()) notice = notice_severity(f.severity);
+    t.kind = notice ? TrailingMessage::Kind::Other : TrailingMessage::Kind::Error;
+    if (notice || !sqlstate_like(f.sqlstate)) t.fields.sqlstate = {};
+    return t;
+}
+
+}  // namespace
+
+TrailingMessage message_before_ready(std::string_view before, uint64_t gap)
+{
+    TrailingMessage t;
+    const uint64_t end = before.size() + gap;  // where the message must end, from before's start
+    // The last message's header: the nearest to the end whose length ends exactly there. (Inside
+    // an ErrorResponse or NoticeResponse no header can match: their fields never hold two NULs.)
+    for (size_t q = before.size() >= 4 ? before.size() - 4 : 0; q-- > 0;) {
+        char type = before[q];
+        uint32_t len = be32(before, q + 1);
+        if (!is_backend_type(type) || q + 1 + uint64_t(len) != end || !plausible_length(type, len, false)) continue;
+        std::string_view body = before.substr(q + 5, len - 4);
+        if ((type == 'E' || type == 'N') && !body.empty() && body[0] != 'S') continue;  // fields start with the severity
+        if (type != 'E') {
+            t.kind = TrailingMessage::Kind::Other;
+            return t;
+        }
+        t.kind = TrailingMessage::Kind::Error;
+        t.fields = error_fields(body);
+        if (!sqlstate_like(t.fields.sqlstate)) t.fields.sqlstate = {};
+        return t;
+    }
+    if (gap != 0 || before.size() < 2 || before.substr(before.size() - 2) != std::string_view("\0\0", 2)) return t;
+    // No header: read the field list back from its terminator. A field counts only when a NUL
+    // precedes it here (the first bytes seen may be the cut end of a longer field).
+    ErrorFields f;
+    std::string_view list = before.substr(0, before.size() - 1);  // ends with the last field's NUL
+    size_t field_end = list.size() - 1;
+    while (field_end > 0) {
+        size_t nul = list.rfind('\0', field_end - 1);
+        if (nul == std::string_view::npos) break;
+        std::string_view field = list.substr(nul + 1, field_end - nul - 1);
+        if (field.empty() || !error_field_code(field[0]) || !field_text(field.substr(1))) break;
+        std::string_view value = field.substr(1);
+        if (field[0] == 'C') f.sqlstate = value;
+        else if (field[0] == 'M') f.message = value;
+        else if (field[0] == 'V' || (field[0] == 'S' && f.severity.empty())) f.severity = value;
+        field_end = nul;
+    }
+    return judge(f);
+}
+
 BurstKind classify_burst(std::string_view s)
 {
     if (s.empty()) return BurstKind::NeedMore;

@@ -48,6 +48,19 @@ struct ErrorFields {
 // ErrorResponse / NoticeResponse body (possibly cut: what is complete is returned).
 ErrorFields error_fields(std::string_view body);
 
+// The message that ended right before a ReadyForQuery, judged from the few bytes known of a
+// response whose messages could not be followed (uncaptured holes): the first bytes of a call,
+// the bytes of the previous calls (when captured whole) and the call's last 8 bytes.
+struct TrailingMessage {
+    enum class Kind : uint8_t { Unknown, Other, Error } kind = Kind::Unknown;
+    ErrorFields fields;  // an ErrorResponse's fields recovered (all empty when none were)
+};
+// `before`: contiguous response bytes ending `gap` bytes before the ReadyForQuery (gap 0: right
+// before it). A message header whose length ends exactly at the ReadyForQuery names the message;
+// without one (gap 0 only), the end of a field list ("...\0\0") is read back field by field:
+// a SQLSTATE of class 00-02 or a NOTICE/WARNING severity is a notice, anything else an error.
+TrailingMessage message_before_ready(std::string_view before, uint64_t gap);
+
 enum class BurstKind : uint8_t {
     None,      // not PostgreSQL (or not decidable from these bytes)
     NeedMore,  // a valid prefix of a startup message or a frontend message
