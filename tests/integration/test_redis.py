@@ -254,6 +254,32 @@ def test_big_values_across_the_capture(agent, server):
         assert all(s["statusCode"] == "STATUS_CODE_UNSET" for s in got)
 
 
+def test_commands_bigger_than_the_capture(agent, server):
+    """Requests far bigger than the capture (2048 bytes per call) in their arguments, not in one last value:
+    an RPUSH of 2000 items, an MSET of 400 pairs, a SET with a 3000-byte key. Each gets its one span, named
+    from its start and paired with its own reply, on both sides; the GET after them pairs too."""
+    mark = agent.spans.mark()
+    r, port = py_client(server)
+    r.delete("biglist")
+    assert r.rpush("biglist", *["item%d" % i for i in range(2000)]) == 2000
+    assert r.mset({"mk%d" % i: "v" for i in range(400)})
+    assert r.set("K" * 3000, "v")
+    with pytest.raises(redis.ResponseError):  # an error reply: a mispairing would show
+        r.hset("biglist", mapping={"field%d" % i: "x" * 50 for i in range(100)})
+    assert r.get("mk1") == b"v"
+    r.close()
+    want = ["DEL", "RPUSH", "MSET", "SET", "HSET", "GET"]
+    for typ in ("RedisClient", "RedisServer"):
+        got = agent.spans.wait_for_exact_spans(lambda s: s.get("type") == typ and s.get("peerPort") == str(port)
+                                               and s.get("hostPort") == str(server.port), count=len(want),
+                                               since=mark, settle=1.0, describe=typ)
+        assert [s["name"] for s in got] == want, (typ, [s["name"] for s in got])
+        assert [sattr(s, "db.operation.name") for s in got] == want
+        errors = [s["name"] for s in got if s["statusCode"] == "STATUS_CODE_ERROR"]
+        assert errors == ["HSET"], (typ, errors)
+        assert sattr(got[4], "error.type") == "WRONGTYPE"
+
+
 def test_pubsub_deliveries_give_no_spans(agent, server):
     mark = agent.spans.mark()
     r, _ = py_client(server)
@@ -380,8 +406,11 @@ def test_query_text_opt_in_is_sanitised(agent_factory, server):
     mark = a.spans.mark()
     r, port = py_client(server)
     r.set("user:1", "secret-value")
+    r.set("k sp", "secret one two")  # one token per argument, whatever it holds
+    r.append("k\r\nx", "secret\r\nvalue")
     r.close()
     for typ in ("RedisClient", "RedisServer"):
-        s = a.spans.wait_for_spans(lambda s: s.get("type") == typ and s.get("peerPort") == str(port)
-                                   and s.get("name") == "SET", since=mark)[0]
-        assert sattr(s, "db.query.text") == "SET user:1 ?", s
+        got = a.spans.wait_for_spans(lambda s: s.get("type") == typ and s.get("peerPort") == str(port)
+                                     and s.get("name") in ("SET", "APPEND"), count=3, since=mark)
+        texts = [sattr(s, "db.query.text") for s in got]
+        assert texts == ["SET user:1 ?", 'SET "k sp" ?', 'APPEND "k\\r\\nx" ?'], (typ, texts)

@@ -14,6 +14,7 @@
 
 #include "conntrack/tracker.h"
 #include "protocols/redis/conn_handler.h"
+#include "protocols/redis/sanitize.h"
 
 using namespace obi;
 using namespace obi::conntrack;
@@ -525,3 +526,229 @@ TEST(RedisHandler, TrackerKeepsTheInlineRequestItsReplyDetected)
 }
 
 }  // namespace
+
+namespace {
+
+// A command as redis-py and ioredis put it on the wire: an array of bulk strings.
+std::string resp_command(const std::vector<std::string>& args)
+{
+    std::string out = "*" + std::to_string(args.size()) + "\r\n";
+    for (const auto& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+    return out;
+}
+
+std::vector<std::string> rpush_args(int n)
+{
+    std::vector<std::string> v = {"RPUSH", "biglist"};
+    for (int i = 0; i < n; i++) v.push_back("item" + std::to_string(i));
+    return v;
+}
+
+std::vector<std::string> mset_args(int pairs)
+{
+    std::vector<std::string> v = {"MSET"};
+    for (int i = 0; i < pairs; i++) {
+        v.push_back("mk" + std::to_string(i));
+        v.push_back("v");
+    }
+    return v;
+}
+
+std::vector<std::string> hset_args(int fields)
+{
+    std::vector<std::string> v = {"HSET", "bighash"};
+    for (int i = 0; i < fields; i++) {
+        v.push_back("field" + std::to_string(i));
+        v.push_back(std::string(50, 'x'));
+    }
+    return v;
+}
+
+// Sends `data` as one client write, or, on the server side, as redis-server reads it (16 KB reads).
+void send_command(Conn& c, std::string_view data)
+{
+    size_t step = c.server ? 16384 : data.size();
+    for (size_t pos = 0; pos < data.size(); pos += step) c.call('C', data.substr(pos, step));
+}
+
+}  // namespace
+
+// D1: a request bigger than the capture (many arguments, a long key) still gives its span, named
+// from its start, paired with its own reply; the next commands pair again.
+TEST(RedisHandler, CommandsBiggerThanTheCaptureGetOneSpanEach)
+{
+    struct Big {
+        std::vector<std::string> args;
+        const char* op;
+        std::string statement_start;
+    };
+    const std::vector<Big> bigs = {
+        {rpush_args(300), "RPUSH", "RPUSH biglist item0 item1"},
+        {rpush_args(2000), "RPUSH", "RPUSH biglist item0 item1"},
+        {mset_args(400), "MSET", "MSET mk0 v mk1 v"},
+        {hset_args(100), "HSET", "HSET bighash field0 xxxx"},
+        {{"SET", std::string(3000, 'K'), "v"}, "SET", "SET KKKK"},
+    };
+    for (bool server : {false, true}) {
+        for (size_t b = 0; b < bigs.size(); b++) {
+            Conn c(server);
+            std::string big = resp_command(bigs[b].args);
+            ASSERT_GT(big.size(), c.capture);
+            c.call('C', resp_command({"PING"}));
+            c.call('S', "+PONG\r\n");
+            send_command(c, big);
+            c.call('S', "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");  // tells pairings apart
+            c.call('C', resp_command({"GET", "k"}));
+            c.call('S', "$1\r\nv\r\n");
+            c.call('C', resp_command({"ECHO", "after"}));
+            c.call('S', "$5\r\nafter\r\n");
+            const std::string what = std::string(bigs[b].op) + " #" + std::to_string(b) + (server ? " server" : " client");
+            ASSERT_EQ(c.ops(), (std::vector<std::string>{"PING", bigs[b].op, "GET", "ECHO"})) << what;
+            const Span& s = c.sink.spans[1];
+            EXPECT_TRUE(s.error) << what;
+            EXPECT_EQ(s.error_code, "WRONGTYPE") << what;
+            EXPECT_EQ(s.statement.substr(0, bigs[b].statement_start.size()), bigs[b].statement_start) << what;
+            EXPECT_LE(s.statement.size(), 1024u) << what;
+            EXPECT_FALSE(c.sink.spans[2].error) << what;
+            EXPECT_FALSE(c.sink.spans[3].error) << what;
+            EXPECT_EQ(c.counters.orphan_responses, 0u) << what;
+        }
+    }
+}
+
+// Every capture size of a big command followed in the same write by a GET: a span for the big
+// command as soon as its name is captured, the GET's span only when its framing is known, never a
+// mispaired one; the next exchange always pairs.
+TEST(RedisHandler, EveryCaptureOfABigCommandNeverMispairs)
+{
+    const std::string big = resp_command(mset_args(20));
+    const std::string get = resp_command({"GET", "k"});
+    const size_t named = std::string("*41\r\n$4\r\nMSET").size();  // its name's bytes are captured
+    const size_t get_named = big.size() + std::string("*2\r\n$3\r\nGET").size();  // (the tail has the rest)
+    for (size_t cap = 1; cap <= big.size() + get.size(); cap++) {
+        for (bool server : {false, true}) {
+            Conn c(server);
+            c.capture = cap;
+            c.call('C', big + get);
+            c.call('S', "-ERR mset failed\r\n$1\r\nv\r\n");
+            c.capture = 2048;
+            c.call('C', resp_command({"ECHO", "after"}));
+            c.call('S', "$5\r\nafter\r\n");
+            const std::string what = "capture " + std::to_string(cap) + (server ? " server" : " client");
+            auto ops = c.ops();
+            ASSERT_FALSE(ops.empty()) << what;
+            EXPECT_EQ(ops.back(), "ECHO") << what;
+            EXPECT_FALSE(c.sink.spans.back().error) << what;
+            std::vector<std::string> want;
+            if (cap >= named) want.push_back("MSET");
+            if (cap >= get_named) want.push_back("GET");
+            want.push_back("ECHO");
+            EXPECT_EQ(ops, want) << what;
+            EXPECT_EQ(c.counters.orphan_responses, 0u) << what;
+            for (const auto& s : c.sink.spans) EXPECT_EQ(s.error, s.operation == "MSET") << what << " " << s.operation;
+        }
+    }
+}
+
+// The call's last bytes (the tail) complete the framing after a long key: nothing is lost, and a
+// GET pipelined in the next write of the same burst keeps its span.
+TEST(RedisHandler, TailCompletesACommandWithALongKey)
+{
+    for (bool server : {false, true}) {
+        Conn c(server);
+        std::string set = resp_command({"SET", std::string(3000, 'K'), "v"});
+        c.call('C', set);
+        c.call('C', resp_command({"GET", "k"}));
+        c.call('S', "+OK\r\n$1\r\nv\r\n");
+        EXPECT_EQ(c.counters.lost_sync, 0u);
+        ASSERT_EQ(c.ops(), (std::vector<std::string>{"SET", "GET"}));
+        EXPECT_EQ(c.sink.spans[0].statement.substr(0, 8), "SET KKKK");
+        EXPECT_LE(c.sink.spans[0].statement.size(), 1024u);
+    }
+}
+
+// D2: a SELECT queued in MULTI changes the database only when EXEC runs it and it succeeds.
+TEST(RedisHandler, QueuedSelectTakesEffectOnlyWhenExecRunsIt)
+{
+    for (bool server : {false, true}) {
+        Conn c(server);
+        auto exchange = [&](const std::vector<std::string>& cmd, const std::string& reply) {
+            c.call('C', resp_command(cmd));
+            c.call('S', reply);
+        };
+        auto last_db = [&] { return c.sink.spans.back().db_namespace; };
+        // MULTI / SELECT 7 / DISCARD
+        exchange({"MULTI"}, "+OK\r\n");
+        exchange({"SELECT", "7"}, "+QUEUED\r\n");
+        exchange({"DISCARD"}, "+OK\r\n");
+        exchange({"GET", "k"}, "$-1\r\n");
+        EXPECT_EQ(last_db(), "0");
+        // WATCH aborts the transaction: EXEC answers a null array.
+        exchange({"WATCH", "wk"}, "+OK\r\n");
+        exchange({"MULTI"}, "+OK\r\n");
+        exchange({"SELECT", "8"}, "+QUEUED\r\n");
+        exchange({"EXEC"}, "*-1\r\n");
+        exchange({"GET", "k"}, "$-1\r\n");
+        EXPECT_EQ(last_db(), "0");
+        // RESP3 null: the same.
+        exchange({"MULTI"}, "+OK\r\n");
+        exchange({"SELECT", "8"}, "+QUEUED\r\n");
+        exchange({"EXEC"}, "_\r\n");
+        exchange({"GET", "k"}, "$-1\r\n");
+        EXPECT_EQ(last_db(), "0");
+        // EXECABORT (a command refused while queueing).
+        exchange({"MULTI"}, "+OK\r\n");
+        exchange({"SELECT", "8"}, "+QUEUED\r\n");
+        exchange({"NOSUCH"}, "-ERR unknown command 'NOSUCH', with args beginning with: \r\n");
+        exchange({"EXEC"}, "-EXECABORT Transaction discarded because of previous errors.\r\n");
+        exchange({"GET", "k"}, "$-1\r\n");
+        EXPECT_EQ(last_db(), "0");
+        // EXEC runs it, but the SELECT itself fails.
+        exchange({"MULTI"}, "+OK\r\n");
+        exchange({"SET", "a", "1"}, "+QUEUED\r\n");
+        exchange({"SELECT", "99"}, "+QUEUED\r\n");
+        exchange({"EXEC"}, "*2\r\n+OK\r\n-ERR DB index is out of range\r\n");
+        exchange({"GET", "k"}, "$-1\r\n");
+        EXPECT_EQ(last_db(), "0");
+        // EXEC runs it and it succeeds: the next commands are in db 9 (the last successful SELECT).
+        exchange({"MULTI"}, "+OK\r\n");
+        exchange({"SELECT", "5"}, "+QUEUED\r\n");
+        exchange({"SET", "a", "1"}, "+QUEUED\r\n");
+        exchange({"SELECT", "9"}, "+QUEUED\r\n");
+        exchange({"INCR", "a"}, "+QUEUED\r\n");
+        exchange({"EXEC"}, "*4\r\n+OK\r\n+OK\r\n+OK\r\n:2\r\n");
+        exchange({"GET", "k"}, "$-1\r\n");
+        EXPECT_EQ(last_db(), "9");
+        // Pipelined the way redis-py sends a transaction: one write, one read.
+        c.call('C', resp_command({"MULTI"}) + resp_command({"SELECT", "3"}) + resp_command({"EXEC"}));
+        c.call('S', "+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n");
+        exchange({"GET", "k"}, "$-1\r\n");
+        EXPECT_EQ(last_db(), "3");
+        c.call('C', resp_command({"MULTI"}) + resp_command({"SELECT", "4"}) + resp_command({"DISCARD"}));
+        c.call('S', "+OK\r\n+QUEUED\r\n+OK\r\n");
+        exchange({"GET", "k"}, "$-1\r\n");
+        EXPECT_EQ(last_db(), "3");
+        EXPECT_EQ(c.counters.orphan_responses, 0u);
+    }
+}
+
+// D3: one token per argument in db.query.text, whatever the argument holds; no raw control bytes.
+TEST(RedisHandler, ArgumentsKeepTheirBoundaries)
+{
+    Conn c(false);
+    c.call('C', resp_command({"SET", "k sp", "secret one two"}));
+    c.call('C', resp_command({"APPEND", "k\r\nSECRET", "SECRETVAL9"}));
+    c.call('C', resp_command({"SET", "q\"k", "a\tb\x01"}));
+    c.call('C', resp_command({"AUTH", "user name", "pass word"}));
+    c.call('S', "+OK\r\n:10\r\n+OK\r\n+OK\r\n");
+    ASSERT_EQ(c.sink.spans.size(), 4u);
+    EXPECT_EQ(c.sink.spans[0].statement, "SET \"k sp\" \"secret one two\"");
+    EXPECT_EQ(c.sink.spans[1].statement, "APPEND \"k\\r\\nSECRET\" SECRETVAL9");
+    EXPECT_EQ(c.sink.spans[2].statement, "SET \"q\\\"k\" \"a\\tb\\x01\"");
+    EXPECT_EQ(c.sink.spans[3].statement, "AUTH ? ?");
+    for (const auto& s : c.sink.spans)
+        for (char ch : s.statement) EXPECT_GE(static_cast<unsigned char>(ch), 0x20u) << s.statement;
+    EXPECT_EQ(redis::sanitize(c.sink.spans[0].statement), "SET \"k sp\" ?");
+    EXPECT_EQ(redis::sanitize(c.sink.spans[1].statement), "APPEND \"k\\r\\nSECRET\" ?");
+    EXPECT_EQ(redis::sanitize(c.sink.spans[2].statement), "SET \"q\\\"k\" ?");
+}

@@ -221,6 +221,79 @@ TEST(RedisResp, HoleInFramingIsReported)
     EXPECT_EQ(s.message_type(), '*');
 }
 
+// A command bigger than the capture (RPUSH of 2000 items as redis-py sends it): the framing is lost,
+// but partial() tells what it is from its start, for every capture size.
+TEST(RedisResp, PartialCommandAfterAHole)
+{
+    std::string cmd = "*2002\r\n$5\r\nRPUSH\r\n$7\r\nbiglist\r\n";
+    for (int i = 0; i < 2000; i++) cmd += "$" + std::to_string(std::to_string(i).size() + 4) + "\r\nitem" + std::to_string(i) + "\r\n";
+    for (size_t cap = 0; cap <= 2048; cap++) {
+        RespScanner s(true);
+        Collect col;
+        ASSERT_EQ(s.feed(std::string_view(cmd).substr(0, cap), cmd.size(), col, std::string_view(cmd).substr(cmd.size() - 8)),
+                  RespScanner::Result::Hole) << cap;
+        EXPECT_TRUE(col.msgs.empty());
+        RespMessage m;
+        if (cap < 7) {  // "*2002\r\n": an array from here on
+            EXPECT_FALSE(s.partial(m)) << cap;
+            continue;
+        }
+        ASSERT_TRUE(s.partial(m)) << cap;
+        EXPECT_EQ(m.count, 2002) << cap;
+        if (cap >= 11) {  // "*2002\r\n$5\r\n": the name's bytes follow
+            ASSERT_GE(m.nargs, 1u) << cap;
+            EXPECT_EQ(m.arg(0), std::string("RPUSH").substr(0, cap - 11)) << cap;
+            EXPECT_EQ(m.arg_truncated(0), cap < 16) << cap;  // all 5 bytes captured: the name is whole
+        }
+        if (cap >= 36) {
+            ASSERT_GE(m.nargs, 3u) << cap;
+            EXPECT_EQ(m.arg(1), "biglist") << cap;
+            EXPECT_FALSE(m.arg_truncated(1)) << cap;
+        }
+        EXPECT_LE(m.nargs, kMaxArgs);
+    }
+    // A reply in progress is not a command.
+    RespScanner r;
+    Collect col;
+    ASSERT_EQ(r.feed("$100\r\nabc", 50, col), RespScanner::Result::Ok);
+    RespMessage m;
+    EXPECT_FALSE(r.partial(m));
+}
+
+// The call's last bytes complete the framing that follows a hole (a long key, then a short value),
+// for every capture size: the command is whole, its key cut to what was captured.
+TEST(RedisResp, TailCompletesTheFramingAfterAHole)
+{
+    const std::string key(3000, 'K');
+    const std::string cmd = "*3\r\n$3\r\nSET\r\n$3000\r\n" + key + "\r\n$1\r\nv\r\n";
+    const std::string_view tail = std::string_view(cmd).substr(cmd.size() - 8);
+    const size_t key_start = cmd.find('K');
+    for (size_t cap = key_start; cap <= cmd.size(); cap++) {
+        RespScanner s(true);
+        Collect col;
+        ASSERT_EQ(s.feed(std::string_view(cmd).substr(0, cap), cmd.size(), col, tail), RespScanner::Result::Ok) << cap;
+        ASSERT_EQ(col.msgs.size(), 1u) << cap;
+        ASSERT_EQ(col.msgs[0].args.size(), 3u) << cap;
+        EXPECT_EQ(col.msgs[0].args[0], "SET");
+        if (cap <= 2048) {  // beyond, the key fills the text kept per value
+            EXPECT_EQ(col.msgs[0].args[2], "v") << cap;
+        }
+        EXPECT_FALSE(s.in_message());
+        ASSERT_EQ(feed_all(s, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", col), RespScanner::Result::Ok);
+        ASSERT_EQ(col.msgs.size(), 2u);
+    }
+    // Without the tail the value's framing is lost.
+    RespScanner s(true);
+    Collect col;
+    EXPECT_EQ(s.feed(std::string_view(cmd).substr(0, 2048), cmd.size(), col), RespScanner::Result::Hole);
+    // A tail that contradicts the framing is invalid.
+    std::string bad = cmd;
+    bad[bad.size() - 6] = '#';
+    RespScanner t(true);
+    EXPECT_EQ(t.feed(std::string_view(bad).substr(0, 2048), bad.size(), col, std::string_view(bad).substr(bad.size() - 8)),
+              RespScanner::Result::Invalid);
+}
+
 TEST(RedisResp, InvalidInput)
 {
     const std::vector<std::pair<const char*, std::string>> bad = {

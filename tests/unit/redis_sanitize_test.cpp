@@ -37,7 +37,7 @@ TEST(RedisSanitize, KeylessCommandsKeepOnlyTheCommand)
         {"HELLO 3 AUTH user pw", "HELLO ? ? ? ?"},
         {"ECHO hello", "ECHO ?"},
         {"SELECT 2", "SELECT ?"},
-        {"EVAL \"return 1\" 0", "EVAL ? ? ?"},
+        {"EVAL \"return 1\" 0", "EVAL ? ?"},  // a quoted argument is one token
         {"PUBLISH news hello", "PUBLISH ? ?"},
         {"SUBSCRIBE a b", "SUBSCRIBE ? ?"},
         {"MIGRATE host 6379 key 0 5000 AUTH pw", "MIGRATE ? ? ? ? ? ? ?"},
@@ -55,8 +55,8 @@ TEST(RedisSanitize, ContainerCommandsKeepTheSubcommand)
         {"ACL SETUSER bob on >pw", "ACL SETUSER ? ? ?"},
         {"OBJECT ENCODING mykey", "OBJECT ENCODING ?"},
         {"COMMAND DOCS", "COMMAND DOCS"},
-        {"SCRIPT LOAD \"return 1\"", "SCRIPT LOAD ? ?"},
-        {"CLIENT \"odd sub\"", "CLIENT ? ?"},  // not a subcommand token
+        {"SCRIPT LOAD \"return 1\"", "SCRIPT LOAD ?"},
+        {"CLIENT \"odd sub\"", "CLIENT ?"},  // not a subcommand token
     };
     for (const auto& [in, out] : cases) EXPECT_EQ(sanitize(in), out) << in;
 }
@@ -67,6 +67,23 @@ TEST(RedisSanitize, ArgumentsWithSpacesAreOverSanitisedNeverLeaked)
     EXPECT_EQ(sanitize("SET k a b"), "SET k ? ?");
     // A key containing a space: its first word stays, its second becomes ?.
     EXPECT_EQ(sanitize("SET my key secret"), "SET my ? ?");
+}
+
+TEST(RedisSanitize, QuotedArgumentsAreOneToken)
+{
+    // The handler quotes an argument holding a blank, a quote or a control byte (see
+    // RedisHandler.ArgumentsKeepTheirBoundaries): one token each, whatever it holds.
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"SET \"k sp\" \"secret one two\"", "SET \"k sp\" ?"},
+        {"HSET hh \"field one\" SECRETVAL3", "HSET hh ? ?"},
+        {"PUBLISH \"chan x\" SECRETVAL6", "PUBLISH ? ?"},
+        {"APPEND \"k\\r\\nSECRET\" SECRETVAL9", "APPEND \"k\\r\\nSECRET\" ?"},
+        {"SET \"a \\\" b\" \"x \\\"y\\\" z\"", "SET \"a \\\" b\" ?"},  // escaped quotes inside
+        {"SET \"long key\"... \"v w\"", "SET \"long key\"... ?"},         // a truncated argument
+        {"SET k \"cut short", "SET k ?"},                                     // statement cut inside quotes
+        {"RPUSH \"l k\" \"v a\" SECRETVAL14", "RPUSH \"l k\" ? ?"},
+    };
+    for (const auto& [in, out] : cases) EXPECT_EQ(sanitize(in), out) << in;
 }
 
 std::vector<std::string_view> words(const std::vector<std::string>& v)

@@ -9,6 +9,8 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "conntrack/span_context.h"
 #include "conntrack/span_emit.h"
@@ -28,6 +30,8 @@ constexpr size_t kDeepQueue = 64;       // beyond this many queued commands, sta
 constexpr size_t kDeepStatement = 128;  // (bounds a connection's queue to about 200 KB)
 constexpr size_t kMaxErrorText = 256;
 
+constexpr size_t kMaxQueuedSelects = 64;  // an EXEC reply's elements past the scanner's first 64 are not kept
+
 enum class Kind : uint8_t {
     Normal,
     Subscribe,  // (P|S)(UN)SUBSCRIBE: answered by one confirmation per channel
@@ -35,6 +39,10 @@ enum class Kind : uint8_t {
     Select,
     Reset,
     Hello,
+    Multi,
+    Exec,
+    Discard,
+    Unnamed,  // a command whose name fell into a hole: its reply is consumed, no span
     Barrier,  // commands were lost here: their replies are discarded up to a response burst
 };
 
@@ -165,10 +173,14 @@ private:
         if (req_lost_) return;
         cur_ = &c;
         first_in_call_ = true;
-        auto r = req_scan_.feed(c.captured, c.bytes, req_visitor_);
+        auto r = req_scan_.feed(c.captured, c.bytes, req_visitor_, c.tail);
         if (r != RespScanner::Result::Ok || overflow_) {
             if (r == RespScanner::Result::Invalid) env_.counters->parse_errors++;
             else env_.counters->lost_sync++;
+            // A command bigger than the capture (many arguments, a long key): its start names it and
+            // its reply is the next one, but where it ends, and what follows it, is lost.
+            RespMessage cut;
+            if (r == RespScanner::Result::Hole && !overflow_ && req_scan_.partial(cut)) on_command(cut);
             req_scan_.reset();
             req_lost_ = true;
             overflow_ = false;
@@ -215,7 +227,9 @@ private:
         p.ctx = conntrack::assign_span_context(msg_kctx_valid_ ? &msg_kctx_ : nullptr, {}, server_, *env_.resolver);
 
         const int64_t argc = m.count;
-        if (ieq(cmd, "subscribe") || ieq(cmd, "psubscribe") || ieq(cmd, "ssubscribe")) {
+        if (m.arg_truncated(0)) {  // not all of its name was captured
+            p.kind = Kind::Unnamed;
+        } else if (ieq(cmd, "subscribe") || ieq(cmd, "psubscribe") || ieq(cmd, "ssubscribe")) {
             p.kind = Kind::Subscribe;
             p.expect = argc > 1 ? argc - 1 : 1;
         } else if (ieq(cmd, "unsubscribe") || ieq(cmd, "punsubscribe") || ieq(cmd, "sunsubscribe")) {
@@ -232,6 +246,12 @@ private:
             p.kind = Kind::Reset;
         } else if (ieq(cmd, "hello")) {
             p.kind = Kind::Hello;
+        } else if (ieq(cmd, "multi")) {
+            p.kind = Kind::Multi;
+        } else if (ieq(cmd, "exec")) {
+            p.kind = Kind::Exec;
+        } else if (ieq(cmd, "discard")) {
+            p.kind = Kind::Discard;
         }
         if (p.kind == Kind::Subscribe) {
             p.confirm.assign(cmd);
@@ -265,11 +285,46 @@ private:
                 out.push_back('?');
                 continue;
             }
-            out.append(words[i].substr(0, kMaxStatement - std::min(out.size(), kMaxStatement)));
+            append_word(words[i].substr(0, kMaxStatement - std::min(out.size(), kMaxStatement)), out);
             if (m.arg_truncated(i)) out.append("...");
         }
         if (static_cast<int64_t>(words.size()) < m.count && out.size() < kMaxStatement) out.append(" ...");
         if (out.size() > kMaxStatement) out.resize(kMaxStatement);
+    }
+
+    // One argument as one token: "double quoted" with \" \\ \r \n \t \xHH escapes (as redis-cli
+    // shows them) when it holds a blank, a quote or a control byte.
+    static void append_word(std::string_view w, std::string& out)
+    {
+        const bool plain = std::none_of(w.begin(), w.end(), [](char ch) {
+            unsigned char u = static_cast<unsigned char>(ch);
+            return u <= ' ' || u == 0x7f || ch == '"';
+        });
+        if (plain) {
+            out.append(w);
+            return;
+        }
+        static constexpr char kHex[] = "0123456789abcdef";
+        out.push_back('"');
+        for (char ch : w) {
+            unsigned char u = static_cast<unsigned char>(ch);
+            switch (ch) {
+            case '"': out.append("\\\""); break;
+            case '\\': out.append("\\\\"); break;
+            case '\r': out.append("\\r"); break;
+            case '\n': out.append("\\n"); break;
+            case '\t': out.append("\\t"); break;
+            default:
+                if (u < ' ' || u == 0x7f) {
+                    out.append("\\x");
+                    out.push_back(kHex[u >> 4]);
+                    out.push_back(kHex[u & 15]);
+                } else {
+                    out.push_back(ch);
+                }
+            }
+        }
+        out.push_back('"');
     }
 
     void push_barrier()
@@ -377,16 +432,43 @@ private:
     {
         Pending& h = pending_.front();
         const bool ok = !m.is_error();
-        switch (h.kind) {
+        const bool queued = multi_ && m.type == '+' && m.text == "QUEUED";
+        if (queued) {  // runs at EXEC, if ever: a SELECT takes effect then
+            if (h.kind == Kind::Select && !h.select_db.empty() && queued_selects_.size() < kMaxQueuedSelects)
+                queued_selects_.push_back({queued_, h.select_db});
+            queued_++;
+        }
+        switch (queued ? Kind::Normal : h.kind) {
         case Kind::Select:
-            if (ok && m.type == '+' && !h.select_db.empty()) db_ = h.select_db;
+            if (ok && m.type == '+' && m.text == "OK" && !h.select_db.empty()) db_ = h.select_db;
             break;
         case Kind::Reset:
             if (m.type == '+') {
                 db_ = "0";
                 pubsub_ = monitor_ = reply_off_ = skip_next_ = resp3_ = false;
                 channels_ = patterns_ = shards_ = 0;
+                end_transaction();
             }
+            break;
+        case Kind::Multi:
+            if (m.type == '+' && m.text == "OK") {
+                end_transaction();
+                multi_ = true;
+            }
+            break;
+        case Kind::Exec:
+            // An array: the transaction ran, each queued command's reply at its index. A null
+            // (WATCH) or an error (EXECABORT, EXEC without MULTI): nothing ran.
+            if (multi_ && m.type == '*' && !m.null) {
+                for (const auto& [index, db] : queued_selects_) {
+                    const size_t i = static_cast<size_t>(index);
+                    if (i < m.nargs && m.arg_type(i) == '+' && m.arg(i) == "OK") db_ = db;
+                }
+            }
+            end_transaction();
+            break;
+        case Kind::Discard:
+            if (ok) end_transaction();
             break;
         case Kind::Hello:
             if (ok) resp3_ = m.type == '%';
@@ -402,6 +484,7 @@ private:
 
     void emit(Pending& p, const RespMessage* reply, uint64_t end_ns)
     {
+        if (p.kind == Kind::Unnamed) return;
         Span sp;
         const auto& conn = *env_.conn;
         sp.type = server_ ? SpanType::RedisServer : SpanType::RedisClient;
@@ -416,6 +499,13 @@ private:
         }
         conntrack::set_endpoints(sp, conn, server_);
         conntrack::emit_span(env_, std::move(sp), p.ctx, p.start_ns, end_ns, p.tid);
+    }
+
+    void end_transaction()
+    {
+        multi_ = false;
+        queued_ = 0;
+        queued_selects_.clear();
     }
 
     void drop_all()
@@ -437,6 +527,10 @@ private:
     std::string db_ = "0";
     bool monitor_ = false, pubsub_ = false, resp3_ = false, reply_off_ = false, skip_next_ = false;
     int64_t channels_ = 0, patterns_ = 0, shards_ = 0;  // subscriptions, from the confirmations
+    // MULTI ... EXEC: commands queued so far, and the queued SELECTs (index, db) EXEC may run.
+    bool multi_ = false;
+    int64_t queued_ = 0;
+    std::vector<std::pair<int64_t, std::string>> queued_selects_;
     uint32_t req_burst_ = 0, req_burst_at_resp_start_ = 0;
     // The call being fed and the command being read.
     const DataChunk* cur_ = nullptr;

@@ -1,6 +1,6 @@
 // Redis over one connection, client or server side: commands (RESP arrays or inline) are
 // queued in order and paired with replies (pipelining); pub/sub deliveries, pushes and the
-// MONITOR feed are recognised and never paired; SELECT, HELLO, RESET and CLIENT REPLY
+// MONITOR feed are recognised and never paired; SELECT (at EXEC when queued), HELLO, RESET and CLIENT REPLY
 // change how later commands are named and answered. One span per command.
 #pragma once
 

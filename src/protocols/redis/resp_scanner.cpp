@@ -86,40 +86,47 @@ void RespScanner::start_arg(char type)
     rec_ = static_cast<int>(args_.size() - 1);
 }
 
-RespScanner::Result RespScanner::feed(std::string_view cap, uint64_t total, RespVisitor& v)
+RespScanner::Result RespScanner::feed(std::string_view cap, uint64_t total, RespVisitor& v, std::string_view tail)
 {
-    const uint64_t ncap = cap.size();
+    const uint64_t ncap = std::min<uint64_t>(cap.size(), total);
+    // Known bytes: [0, ncap) captured, [tail_at, total) from the tail; between them a hole.
+    if (tail.size() > total) tail = tail.substr(tail.size() - total);
+    const uint64_t tail_at = std::max<uint64_t>(ncap, total - tail.size());
+    auto known = [&](uint64_t pos) -> std::string_view {
+        if (pos < ncap) return cap.substr(pos, ncap - pos);
+        if (pos >= tail_at && pos < total) return tail.substr(pos - (total - tail.size()));
+        return {};
+    };
     uint64_t pos = 0;
     while (pos < total) {
-        const bool have = pos < ncap;
+        const std::string_view seg = known(pos);  // the known bytes from pos on; empty in a hole
+        const bool have = !seg.empty();
         switch (state_) {
         case State::Type: {
             if (!have) return Result::Hole;
-            char c = cap[pos];
-            Result r = on_type(c, pos, v);
+            Result r = on_type(seg[0], pos, v);
             pos++;
             if (r != Result::Ok) return r;
             break;
         }
         case State::Line: {
             if (!have) return Result::Hole;
-            std::string_view rest = cap.substr(pos);
-            size_t i = rest.find_first_of("\r\n");
-            std::string_view piece = rest.substr(0, i == std::string_view::npos ? rest.size() : i);
+            size_t i = seg.find_first_of("\r\n");
+            std::string_view piece = seg.substr(0, i == std::string_view::npos ? seg.size() : i);
             line_len_ += piece.size();
             if (line_len_ > kMaxLine) return Result::Invalid;
             if (line_.size() < kKeepLine) line_.append(piece.substr(0, kKeepLine - line_.size()));
             if (text_line_type(cur_type_)) record(piece);
             pos += piece.size();
             if (i == std::string_view::npos) break;
-            if (rest[i] == '\n') return Result::Invalid;  // a line ends with CRLF
+            if (seg[i] == '\n') return Result::Invalid;  // a line ends with CRLF
             pos++;
             state_ = State::LineLF;
             break;
         }
         case State::LineLF: {
             if (!have) return Result::Hole;
-            if (cap[pos] != '\n') return Result::Invalid;
+            if (seg[0] != '\n') return Result::Invalid;
             pos++;
             Result r = on_line(v, pos);
             if (r != Result::Ok) return r;
@@ -127,12 +134,13 @@ RespScanner::Result RespScanner::feed(std::string_view cap, uint64_t total, Resp
         }
         case State::Bulk: {
             uint64_t n = std::min<uint64_t>(static_cast<uint64_t>(bulk_remaining_), total - pos);
+            RespArg* a = text_rec_ ? &text_ : (rec_ >= 0 ? &args_[static_cast<size_t>(rec_)] : nullptr);
             if (have) {
-                uint64_t c = std::min<uint64_t>(n, ncap - pos);
-                record(cap.substr(pos, c));
-                if (c < n && (text_rec_ || rec_ >= 0)) (text_rec_ ? text_ : args_[static_cast<size_t>(rec_)]).truncated = true;
-            } else if (text_rec_ || rec_ >= 0) {
-                (text_rec_ ? text_ : args_[static_cast<size_t>(rec_)]).truncated = true;
+                n = std::min<uint64_t>(n, seg.size());
+                record(seg.substr(0, n));
+            } else {  // skipped by length up to the next known byte
+                if (pos < tail_at) n = std::min<uint64_t>(n, tail_at - pos);
+                if (a) a->truncated = true;
             }
             pos += n;
             bulk_remaining_ -= static_cast<int64_t>(n);
@@ -140,12 +148,12 @@ RespScanner::Result RespScanner::feed(std::string_view cap, uint64_t total, Resp
             break;
         }
         case State::BulkCR:  // unverifiable in a hole: the length said where it is
-            if (have && cap[pos] != '\r') return Result::Invalid;
+            if (have && seg[0] != '\r') return Result::Invalid;
             pos++;
             state_ = State::BulkLF;
             break;
         case State::BulkLF: {
-            if (have && cap[pos] != '\n') return Result::Invalid;
+            if (have && seg[0] != '\n') return Result::Invalid;
             pos++;
             if (!stack_.empty() && stack_.back().kind == FrameKind::StreamedString) {  // a chunk, not a value
                 state_ = State::Type;
@@ -157,9 +165,8 @@ RespScanner::Result RespScanner::feed(std::string_view cap, uint64_t total, Resp
         }
         case State::Inline: {
             if (!have) return Result::Hole;
-            std::string_view rest = cap.substr(pos);
-            size_t i = rest.find('\n');
-            std::string_view piece = rest.substr(0, i == std::string_view::npos ? rest.size() : i);
+            size_t i = seg.find('\n');
+            std::string_view piece = seg.substr(0, i == std::string_view::npos ? seg.size() : i);
             line_len_ += piece.size();
             if (line_len_ > kMaxLine) return Result::Invalid;
             if (line_.size() < kKeepInline) line_.append(piece.substr(0, kKeepInline - line_.size()));
@@ -173,6 +180,19 @@ RespScanner::Result RespScanner::feed(std::string_view cap, uint64_t total, Resp
         }
     }
     return Result::Ok;
+}
+
+bool RespScanner::partial(RespMessage& out)
+{
+    if (!in_message_ || msg_type_ != '*' || stack_.empty() || stack_[0].kind != FrameKind::Aggregate) return false;
+    if (rec_ >= 0) args_[static_cast<size_t>(rec_)].truncated = true;  // the child cut short
+    out = RespMessage{};
+    out.type = msg_type_;
+    out.count = count_;
+    out.buf = buf_;
+    out.args = args_.data();
+    out.nargs = args_.size();
+    return true;
 }
 
 RespScanner::Result RespScanner::on_type(char c, uint64_t pos, RespVisitor& v)

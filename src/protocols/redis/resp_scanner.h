@@ -63,10 +63,16 @@ public:
 
     explicit RespScanner(bool allow_inline = false) : allow_inline_(allow_inline) {}
 
-    // One call: `captured` is the start of its `total` bytes. After Hole or Invalid the
-    // scanner must be reset() before it is fed again.
-    Result feed(std::string_view captured, uint64_t total, RespVisitor& v);
+    // One call: `captured` is the start of its `total` bytes and `tail` (optional) its last
+    // bytes, which let the framing that ends a call be read after a hole. After Hole or
+    // Invalid the scanner must be reset() before it is fed again.
+    Result feed(std::string_view captured, uint64_t total, RespVisitor& v, std::string_view tail = {});
     void reset();
+
+    // After Hole: the summary of the top-level command array that was in progress (its count,
+    // the children read so far, the one cut short flagged truncated). False when the value
+    // in progress is not an array or nothing of it is known.
+    bool partial(RespMessage& out);
 
     bool in_message() const { return in_message_; }
     char message_type() const { return msg_type_; }  // of the value in progress

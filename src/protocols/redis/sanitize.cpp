@@ -35,6 +35,18 @@ bool keyless(std::string_view cmd)
     return std::any_of(std::begin(kKeyless), std::end(kKeyless), [&](std::string_view k) { return iequals(k, cmd); });
 }
 
+// Where the argument starting at `pos` ends (the space after it, or npos): a "double quoted"
+// argument (with backslash escapes) may hold spaces.
+size_t token_end(std::string_view line, size_t pos)
+{
+    if (pos < line.size() && line[pos] == '"') {
+        for (pos++; pos < line.size() && line[pos] != '"'; pos++)
+            if (line[pos] == '\\') pos++;
+        if (pos >= line.size()) return std::string_view::npos;  // cut short
+    }
+    return line.find(' ', pos);
+}
+
 }  // namespace
 
 std::string sanitize(std::string_view line)
@@ -45,7 +57,7 @@ std::string sanitize(std::string_view line)
     std::string_view cmd;
     bool container = false;
     while (pos < line.size()) {
-        size_t sp = line.find(' ', pos);
+        size_t sp = token_end(line, pos);
         std::string_view word = line.substr(pos, sp == std::string_view::npos ? std::string_view::npos : sp - pos);
         if (index == 0) {
             cmd = word;

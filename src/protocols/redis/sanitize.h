@@ -10,7 +10,8 @@
 
 namespace obi::redis {
 
-// `command_line` is the command and its arguments joined by single spaces.
+// `command_line` is the command and its arguments joined by single spaces; an argument holding a
+// blank, a quote or a control byte is "double quoted" with backslash escapes (one token).
 std::string sanitize(std::string_view command_line);
 
 // Is args[i] a credential? `args` are the command's words (args[0] is the command).
