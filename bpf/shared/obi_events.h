@@ -24,11 +24,15 @@
  * bytes of further entries are a hole that user space resynchronises after). */
 #define OBI_MAX_IOVECS 64u
 #define OBI_COMM_LEN 16u
+/* What an exec event carries of the new program, so that discovery can identify a process
+ * that exits before /proc/<pid> could be read (a CLI client that runs for milliseconds). */
+#define OBI_EXEC_PATH_LEN 256u
+#define OBI_EXEC_ARGS_LEN 256u
 
 enum obi_event_kind {
     OBI_EV_DATA = 1,      /* struct obi_data_event: bytes sent or received on a socket */
     OBI_EV_CLOSE = 2,     /* struct obi_close_event: a tracked TCP connection closed */
-    OBI_EV_PROC_EXEC = 3, /* struct obi_proc_event: a process called execve */
+    OBI_EV_PROC_EXEC = 3, /* struct obi_exec_event: a process called execve */
     OBI_EV_PROC_EXIT = 4, /* struct obi_proc_event: a traced process exited */
     OBI_EV_PROC_FORK = 5, /* struct obi_proc_event: a traced process forked a new process */
     OBI_EV_LISTEN = 6,    /* struct obi_proc_event: a process started listening on a TCP port */
@@ -130,6 +134,15 @@ struct obi_proc_event {
     __u32 netns;
     __u64 ts_ns;
     char comm[OBI_COMM_LEN];
+};
+
+/* OBI_EV_PROC_EXEC: the process event, then the program as execve named it. */
+struct obi_exec_event {
+    struct obi_proc_event proc;
+    __u32 args_len; /* bytes used in args[] */
+    __u32 _pad;
+    char path[OBI_EXEC_PATH_LEN]; /* the path given to execve (bprm->filename), NUL-terminated; may be relative */
+    char args[OBI_EXEC_ARGS_LEN]; /* the start of the NUL-separated arguments (argv[0] first) */
 };
 
 /* Value of the pid filter map: why a process is traced. */

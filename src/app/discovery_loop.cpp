@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 
 #include "ebpf/ssl_probes.h"
 #include "pipeline/service_registry.h"
@@ -44,7 +46,14 @@ bool DiscoveryLoop::open(std::string* error)
 
 void DiscoveryLoop::on_record(const void* data, size_t size)
 {
-    if (size >= sizeof(obi_proc_event)) inbox_.push_back(*static_cast<const obi_proc_event*>(data));
+    if (size < sizeof(obi_proc_event)) return;
+    Event& e = inbox_.emplace_back();
+    e.ev = *static_cast<const obi_proc_event*>(data);
+    if (e.ev.kind == OBI_EV_PROC_EXEC && size >= sizeof(obi_exec_event)) {
+        const auto* x = static_cast<const obi_exec_event*>(data);
+        e.exec_path.assign(x->path, ::strnlen(x->path, sizeof(x->path)));
+        e.exec_args.assign(x->args, std::min<size_t>(x->args_len, sizeof(x->args)));
+    }
 }
 
 std::optional<ProcessFacts> DiscoveryLoop::facts(uint32_t pid)
@@ -80,9 +89,13 @@ void DiscoveryLoop::initial_scan()
         spdlog::info("no process matches the discovery criteria yet; waiting for one to start");
 }
 
-void DiscoveryLoop::consider(uint32_t pid, const Traced* parent)
+void DiscoveryLoop::consider(uint32_t pid, const Traced* parent, const Event* exec)
 {
     auto f = facts(pid);
+    if ((!f || f->exe_path.empty()) && exec && !exec->exec_path.empty()) {
+        identify_exited(*exec, parent);
+        return;
+    }
     if (!f) return;
     auto lazy = discovery::lazy_from_proc(*f, root_, &lang_);
     std::optional<discovery::MatchResult> m =
@@ -99,6 +112,40 @@ void DiscoveryLoop::consider(uint32_t pid, const Traced* parent)
     instrument(*f, *m, parent != nullptr);
 }
 
+void DiscoveryLoop::identify_exited(const Event& exec, const Traced* parent)
+{
+    const obi_proc_event& ev = exec.ev;
+    if (exec.exec_path.front() != '/') return;  // relative to a working directory we cannot know now
+    ProcessFacts f;
+    f.pid = f.tgid = ev.pid;
+    f.ppid = ev.ppid;
+    std::error_code ec;
+    auto resolved = std::filesystem::weakly_canonical(exec.exec_path, ec);  // as /proc/<pid>/exe shows it
+    f.exe_path = ec ? exec.exec_path : resolved.string();
+    f.comm.assign(ev.comm, ::strnlen(ev.comm, sizeof(ev.comm)));
+    f.cmdline = discovery::join_cmdline(exec.exec_args);
+    auto lazy = discovery::lazy_from_proc(f, root_, &lang_);
+    auto m = parent ? matcher_.match_child(f, parent->match, lazy) : matcher_.match(f, lazy);
+    if (!m) return;
+    f.language = lang_.detect(f, root_);
+    auto svc = make_service(f, *m);
+    registry_.put(f.pid, svc);
+    registry_.mark_exited(f.pid, MonoClock::now_mono_ns());
+    spdlog::info("identified pid={} exe={} service.name={} from its exec: it exited before /proc/{} could be read",
+                 f.pid, f.exe_path, svc->name, f.pid);
+}
+
+ServicePtr DiscoveryLoop::make_service(const ProcessFacts& f, const discovery::MatchResult& m) const
+{
+    auto svc = std::make_shared<ServiceInfo>(discovery::make_service_info(f, m.selector, naming_));
+    const auto& overrides = cfg_.discovery.instrument_overrides;
+    if (m.index < overrides.size() && overrides[m.index].sampler) {
+        svc->sampler_name = overrides[m.index].sampler->name;
+        svc->sampler_arg = overrides[m.index].sampler->arg;
+    }
+    return svc;
+}
+
 void DiscoveryLoop::instrument(const ProcessFacts& f0, const discovery::MatchResult& m, bool inherited)
 {
     ProcessFacts f = f0;
@@ -110,12 +157,7 @@ void DiscoveryLoop::instrument(const ProcessFacts& f0, const discovery::MatchRes
     // The server role of a connection comes from its local port being a listening port.
     for (uint16_t port : discovery::read_listen_ports(f.pid, root_)) tracer_.add_listen_port(f.netns, port);
     if (auto* ssl = tracer_.ssl_probes()) ssl->attach_process(f.pid);  // its libssl (TLS plaintext)
-    auto svc = std::make_shared<ServiceInfo>(discovery::make_service_info(f, m.selector, naming_));
-    const auto& overrides = cfg_.discovery.instrument_overrides;
-    if (m.index < overrides.size() && overrides[m.index].sampler) {
-        svc->sampler_name = overrides[m.index].sampler->name;
-        svc->sampler_arg = overrides[m.index].sampler->arg;
-    }
+    auto svc = make_service(f, m);
     bool fresh = !traced_.count(f.pid);
     traced_[f.pid] = Traced{f.start_time_ticks, m, svc};
     registry_.put(f.pid, svc);
@@ -135,12 +177,13 @@ void DiscoveryLoop::uninstrument(uint32_t pid, const char* why)
     spdlog::info("stopped instrumenting pid={}: {}", pid, why);
 }
 
-void DiscoveryLoop::handle(const obi_proc_event& ev)
+void DiscoveryLoop::handle(const Event& e)
 {
+    const obi_proc_event& ev = e.ev;
     switch (ev.kind) {
     case OBI_EV_PROC_EXEC: {
         auto pit = traced_.find(ev.ppid);
-        consider(ev.pid, pit == traced_.end() ? nullptr : &pit->second);
+        consider(ev.pid, pit == traced_.end() ? nullptr : &pit->second, &e);
         break;
     }
     case OBI_EV_PROC_FORK: {
@@ -223,7 +266,7 @@ void DiscoveryLoop::run()
             std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(next_scan - now).count()));
         waiter.wait(std::min(timeout, 200));
         reader_->consume();
-        std::vector<obi_proc_event> events;
+        std::vector<Event> events;
         events.swap(inbox_);
         for (const auto& ev : events) handle(ev);
         if (std::chrono::steady_clock::now() >= next_scan) {

@@ -46,11 +46,22 @@ private:
         ServicePtr service;
     };
 
+    // A control event; an exec also carries the program's path and first arguments.
+    struct Event {
+        obi_proc_event ev{};
+        std::string exec_path, exec_args;
+    };
+
     void run();
-    void handle(const obi_proc_event& ev);
+    void handle(const Event& e);
     void rescan();
-    // Decides about one process; `parent` is the traced parent's selection, if any.
-    void consider(uint32_t pid, const Traced* parent);
+    // Decides about one process; `parent` is the traced parent's selection, if any; `exec` its
+    // exec event, when that is why it is considered.
+    void consider(uint32_t pid, const Traced* parent, const Event* exec = nullptr);
+    // A process that exited (or is a zombie) before /proc/<pid> could be read: identified from
+    // its exec event, so that the spans it made keep their service. Nothing to attach to.
+    void identify_exited(const Event& exec, const Traced* parent);
+    ServicePtr make_service(const ProcessFacts& facts, const discovery::MatchResult& m) const;
     void instrument(const ProcessFacts& facts, const discovery::MatchResult& m, bool inherited);
     void uninstrument(uint32_t pid, const char* why);
     const Traced* traced_ancestor(uint32_t pid, int max_depth = 8) const;
@@ -65,7 +76,7 @@ private:
     discovery::Matcher matcher_;
     discovery::NamingContext naming_;
     std::unique_ptr<ebpf::RingReader> reader_;
-    std::vector<obi_proc_event> inbox_;
+    std::vector<Event> inbox_;
     std::unordered_map<uint32_t, Traced> traced_;
     std::atomic<size_t> count_{0};
     std::thread thread_;

@@ -19,6 +19,7 @@ static_assert(offsetof(obi_data_event, data) == sizeof(obi_data_event));
 static_assert(sizeof(obi_close_event) == 80);
 static_assert(offsetof(obi_close_event, tuple) == 40);
 static_assert(sizeof(obi_proc_event) == 40);
+static_assert(sizeof(obi_exec_event) == 40 + 8 + OBI_EXEC_PATH_LEN + OBI_EXEC_ARGS_LEN);
 static_assert(sizeof(obi_listen_key) == 8);
 static_assert(sizeof(obi_pid_info) == 8);
 static_assert((OBI_CAPTURE_MAX & (OBI_CAPTURE_MAX - 1)) == 0, "copy mask needs a power of two");

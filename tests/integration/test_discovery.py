@@ -98,6 +98,33 @@ def test_late_start_by_exe_glob(agent_factory, server_factory, apps, build_dir, 
     assert not agent.spans.matching(harness.server_span_pred(down.port))
 
 
+def test_processes_that_exit_at_once_keep_their_spans(agent_factory, apps, c_client, work_dir):
+    """A CLI client selected by exe_path that exits within milliseconds (redis-cli, psql -c, dig) may be gone before
+    discovery reads /proc/<pid>: it is identified from its exec event instead, so its spans are kept."""
+    brief_dir = os.path.join(work_dir, "brief-bin")
+    os.makedirs(brief_dir, exist_ok=True)
+    exe = os.path.join(brief_dir, "obi-brief-client")
+    shutil.copy2(c_client, exe)
+    down = apps.downstream
+    agent = agent_factory(config={"trace_printer": "json", "discovery": {"instrument": [{"exe_path": "*/obi-brief-*"}]}})
+    since = agent.mark()
+    runs = 25
+    pids = []
+    for i in range(runs):
+        p = subprocess.run([exe, "127.0.0.1", str(down.port), "/brief/%d" % i], capture_output=True, text=True,
+                           timeout=20, env=launch.clean_env())
+        assert p.returncode == 0, p.stdout + p.stderr
+    url = "http://127.0.0.1:%d/brief/" % down.port
+    spans = agent.wait_for_exact_spans(harness.client_span_pred(url_prefix=url), runs, since=since,
+                                       describe="one client span per short-lived process")
+    assert sorted(sattr(s, "url.full") for s in spans) == sorted(url + str(i) for i in range(runs))
+    for s in spans:
+        assert rattr(s, "service.name") == "obi-brief-client"
+    assert len({harness.span_pid(s) for s in spans}) == runs
+    agent.stop()
+    assert "0 dropped" in agent.stderr(), agent.stderr()[-2000:]
+
+
 @pytest.fixture(scope="module")
 def env_servers(apps):
     named = apps.start("python", name="env-my-svc", env={
