@@ -1,6 +1,6 @@
 /* Copies the bytes of one socket call from user memory into the event being built:
  * the start of the buffer up to the message's capture budget, and, when that is not the
- * whole call, its last bytes (tail). */
+ * whole call, its last bytes (the tail, right after the captured bytes). */
 #ifndef OBI_BPF_CAPTURE_H
 #define OBI_BPF_CAPTURE_H
 
@@ -52,17 +52,18 @@ static __always_inline void cap__copy(__u8 *data, __u32 off, const void *src, __
     bpf_probe_read_user(data + (off & (OBI_CAPTURE_MAX - 1)), len & (2 * OBI_CAPTURE_MAX - 1), src);
 }
 
-/* seg_len: bytes of this segment that end at `end`. */
-static __always_inline void cap__tail(struct obi_data_event *ev, const __u8 *end, __u32 seg_len)
+/* The call's last bytes, after the captured ones at data + at: seg_len bytes of this segment
+ * end at `end` (a tail never reaches back into an earlier iovec entry). */
+static __always_inline void cap__tail(struct obi_data_event *ev, __u8 *data, __u32 at, const __u8 *end,
+                                      __u32 seg_len)
 {
-    if (seg_len >= OBI_TAIL_LEN) {
-        if (bpf_probe_read_user(ev->tail, OBI_TAIL_LEN, end - OBI_TAIL_LEN) == 0)
-            ev->tail_len = OBI_TAIL_LEN;
-    } else if (seg_len > 0) {
-        OBI_BARRIER_VAR(seg_len);
-        if (bpf_probe_read_user(ev->tail, seg_len & (OBI_TAIL_LEN - 1), end - seg_len) == 0)
-            ev->tail_len = seg_len;
-    }
+    __u32 n = seg_len < OBI_TAIL_LEN ? seg_len : OBI_TAIL_LEN;
+    if (n == 0)
+        return;
+    OBI_BARRIER_VAR(n);
+    OBI_BARRIER_VAR(at);
+    if (bpf_probe_read_user(data + (at & (2 * OBI_CAPTURE_MAX - 1)), n & (2 * OBI_TAIL_LEN - 1), end - n) == 0)
+        ev->tail_len = n;
 }
 
 static __always_inline __u32 cap__plain(struct obi_data_event *ev, __u8 *data, __u32 budget, const __u8 *buf,
@@ -72,7 +73,7 @@ static __always_inline __u32 cap__plain(struct obi_data_event *ev, __u8 *data, _
     if (n)
         cap__copy(data, 0, buf, n);
     if (n < ret) /* fully captured calls: user space takes the tail from the data */
-        cap__tail(ev, buf + ret, ret);
+        cap__tail(ev, data, n, buf + ret, ret);
     return n;
 }
 
@@ -102,7 +103,8 @@ __noinline int cap__iov_step(__u32 i)
     }
     w->done += seg;
     if (w->done >= w->ret && w->copied < w->ret)
-        cap__tail((struct obi_data_event *)s->buf, (const __u8 *)v.iov_base + seg, seg);
+        cap__tail((struct obi_data_event *)s->buf, s->buf + sizeof(struct obi_data_event), w->copied,
+                  (const __u8 *)v.iov_base + seg, seg);
     return 0;
 }
 

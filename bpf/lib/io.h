@@ -270,8 +270,9 @@ OBI_IO_CALL_ATTR int io__handle_call(__u64 sk_addr, __u32 dir, __s64 ret, const 
     ev->flags = flags;
     ev->captured_len = captured;
 
-    OBI_BARRIER_VAR(captured);
-    __u64 size = sizeof(struct obi_data_event) + (captured & (2 * OBI_CAPTURE_MAX - 1));
+    __u32 carried = captured + ev->tail_len; /* the tail follows the captured bytes */
+    OBI_BARRIER_VAR(carried);
+    __u64 size = sizeof(struct obi_data_event) + (carried & (2 * OBI_CAPTURE_MAX - 1));
     if (bpf_ringbuf_output(&obi_data_events, ev, size, io__wakeup_flag_every(scratch, size)) != 0)
         stats__inc(OBI_STAT_DATA_LOST); /* delivered events are counted in user space */
     return 0;

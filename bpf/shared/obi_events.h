@@ -17,9 +17,12 @@
  * Must stay a power of two (it is also the copy mask). */
 #define OBI_CAPTURE_MAX 8192u
 #define OBI_CAPTURE_DEFAULT 2048u
-/* Bytes copied from the end of each send/recv call, so user space can see the end of a
- * chunked HTTP body even when the body itself is not captured. */
-#define OBI_TAIL_LEN 8u
+/* At most this many bytes are copied from the end of a send/recv call larger than its
+ * capture (and carried after the captured bytes), so user space sees how the call ends: the
+ * end of a chunked HTTP body, the ErrorResponse / ERR packet that ends a long result set (a
+ * PostgreSQL SQLSTATE sits about 54 bytes before the end), the acknowledgement after a large
+ * delivery. A power of two. */
+#define OBI_TAIL_LEN 128u
 /* How many iovec entries of one readv/writev/sendmsg/recvmsg are walked (a verifier bound;
  * bytes of further entries are a hole that user space resynchronises after). */
 #define OBI_MAX_IOVECS 64u
@@ -96,7 +99,7 @@ struct obi_data_event {
     __u8 role;      /* enum obi_role */
     __u8 flags;     /* enum obi_data_flags */
     __u8 source;    /* enum obi_source */
-    __u8 tail_len;  /* valid bytes in tail[] */
+    __u8 tail_len;  /* bytes of the call's end that follow the captured bytes in data[] */
     __u16 syscall_nr;
     __u32 pid; /* thread group id in the root pid namespace */
     __u32 tid;
@@ -108,8 +111,7 @@ struct obi_data_event {
     __u64 conn_id;      /* distinguishes successive connections that reuse one sock */
     struct obi_conn_tuple tuple;
     struct obi_trace_ctx tctx; /* valid on message starts */
-    __u8 tail[OBI_TAIL_LEN];   /* last bytes of this call's buffer, when not all captured */
-    __u8 data[];               /* captured_len bytes: the start of this call's buffer */
+    __u8 data[]; /* captured_len bytes: the start of this call's buffer; then tail_len bytes: its end */
 };
 
 struct obi_close_event {

@@ -143,8 +143,9 @@ void ConnTracker::detect(Connection& c, const DataChunk& chunk)
 void ConnTracker::on_data(const obi_data_event& ev, size_t size)
 {
     stats_.data_events++;
-    size_t captured = ev.captured_len;
-    if (sizeof(obi_data_event) + captured > size || captured > OBI_CAPTURE_MAX || ev.bytes <= 0) {
+    size_t captured = ev.captured_len, tail_len = ev.tail_len;
+    if (sizeof(obi_data_event) + captured + tail_len > size || captured > OBI_CAPTURE_MAX || tail_len > OBI_TAIL_LEN ||
+        ev.bytes <= 0) {
         stats_.malformed++;
         return;
     }
@@ -182,7 +183,13 @@ void ConnTracker::on_data(const obi_data_event& ev, size_t size)
         size_t n = std::min<size_t>(captured, OBI_TAIL_LEN);
         chunk.tail = chunk.captured.substr(captured - n);
     } else {
-        chunk.tail = std::string_view(reinterpret_cast<const char*>(ev.tail), ev.tail_len <= OBI_TAIL_LEN ? ev.tail_len : 0);
+        chunk.tail = std::string_view(reinterpret_cast<const char*>(ev.data) + captured, tail_len);  // after the head
+        const uint64_t total = static_cast<uint64_t>(ev.bytes);
+        if (captured + tail_len >= total) {  // head and tail meet: the whole call is known
+            joined_.assign(chunk.captured);
+            joined_.append(chunk.tail.substr(captured - (total - tail_len)));
+            chunk.captured = joined_;
+        }
     }
     chunk.tctx = ev.tctx.valid ? &ev.tctx : nullptr;
     if (ev.flags & OBI_DF_DATAGRAM) {

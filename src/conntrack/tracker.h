@@ -97,6 +97,7 @@ private:
     std::vector<ProtocolCounters> counters_;
     TraceResolver resolver_;
     std::unordered_map<Key, Connection, KeyHash> conns_;
+    std::string joined_;  // a call whose captured head and tail meet: the whole call (reused)
     std::list<Key> lru_;  // least recently used first
     TrackerStats stats_;
 };

@@ -42,7 +42,9 @@ public:
         std::string full = data;
         if (data.size() > budget) data.resize(budget);
         burst_captured_ += data.size();
-        std::vector<uint8_t> rec(sizeof(obi_data_event) + data.size());
+        // The kernel carries the call's last bytes after the captured ones when it did not capture it all.
+        size_t tail = full.size() == total && data.size() < total ? std::min<size_t>(OBI_TAIL_LEN, full.size()) : 0;
+        std::vector<uint8_t> rec(sizeof(obi_data_event) + data.size() + tail);
         auto* ev = reinterpret_cast<obi_data_event*>(rec.data());
         ev->kind = OBI_EV_DATA;
         ev->direction = static_cast<uint8_t>(dir);
@@ -66,12 +68,9 @@ public:
         ev->tuple.local_port = role_ == OBI_ROLE_SERVER ? 8080 : 40000;
         ev->tuple.remote_port = role_ == OBI_ROLE_SERVER ? 40000 : 8080;
         if (start && tctx) ev->tctx = *tctx;
-        if (full.size() == total) {  // the tail: last bytes of the call, when we have them
-            size_t n = std::min<size_t>(OBI_TAIL_LEN, full.size());
-            std::memcpy(ev->tail, full.data() + full.size() - n, n);
-            ev->tail_len = n;
-        }
         std::memcpy(ev->data, data.data(), data.size());
+        std::memcpy(ev->data + data.size(), full.data() + full.size() - tail, tail);
+        ev->tail_len = static_cast<uint8_t>(tail);
         t_.on_record(rec.data(), rec.size());
     }
     void in(std::string d, uint64_t total = 0, const obi_trace_ctx* k = nullptr) { call(Direction::Ingress, std::move(d), total, k); }

@@ -99,7 +99,9 @@ public:
         if (mode_ == 1) budget = o_.capture > burst_captured_ ? o_.capture - burst_captured_ : 0;
         size_t cap = std::min<size_t>(data.size(), budget);
         burst_captured_ += cap;
-        std::vector<uint8_t> rec(sizeof(obi_data_event) + cap);
+        // The kernel carries the call's last bytes after the captured ones when it did not capture it all.
+        size_t tail = cap < data.size() ? std::min<size_t>(OBI_TAIL_LEN, data.size()) : 0;
+        std::vector<uint8_t> rec(sizeof(obi_data_event) + cap + tail);
         auto* ev = reinterpret_cast<obi_data_event*>(rec.data());
         ev->kind = OBI_EV_DATA;
         ev->direction = static_cast<uint8_t>(dir);
@@ -126,10 +128,9 @@ public:
             for (int i = 0; i < 8; i++) ev->tctx.span_id[i] = static_cast<uint8_t>(seq_ + i) | 1;
             ev->tctx.flags = 1;
         }
-        size_t n = std::min<size_t>(OBI_TAIL_LEN, data.size());
-        std::memcpy(ev->tail, data.data() + data.size() - n, n);
-        ev->tail_len = static_cast<uint8_t>(n);
         std::memcpy(ev->data, data.data(), cap);
+        std::memcpy(ev->data + cap, data.data() + data.size() - tail, tail);
+        ev->tail_len = static_cast<uint8_t>(tail);
         tracker_.on_record(rec.data(), rec.size());
     }
 

@@ -55,7 +55,9 @@ public:
         have_dir_ = true;
         last_dir_ = dir;
         std::string_view cap = data.substr(0, std::min<size_t>(data.size(), capture));
-        std::vector<uint8_t> rec(sizeof(obi_data_event) + cap.size());
+        // The kernel carries the call's last bytes after the captured ones when it did not capture it all.
+        size_t tail = data.size() == total && cap.size() < total ? std::min<size_t>(OBI_TAIL_LEN, data.size()) : 0;
+        std::vector<uint8_t> rec(sizeof(obi_data_event) + cap.size() + tail);
         auto* ev = reinterpret_cast<obi_data_event*>(rec.data());
         ev->kind = OBI_EV_DATA;
         ev->direction = static_cast<uint8_t>(dir);
@@ -80,12 +82,9 @@ public:
         ev->tuple.local_port = server ? kBrokerPort : 40000;
         ev->tuple.remote_port = server ? 40000 : kBrokerPort;
         if (start && tctx) ev->tctx = *tctx;
-        if (data.size() == total) {
-            size_t n = std::min<size_t>(OBI_TAIL_LEN, data.size());
-            std::memcpy(ev->tail, data.data() + data.size() - n, n);
-            ev->tail_len = n;
-        }
         std::memcpy(ev->data, cap.data(), cap.size());
+        std::memcpy(ev->data + cap.size(), data.data() + data.size() - tail, tail);
+        ev->tail_len = static_cast<uint8_t>(tail);
         t_.on_record(rec.data(), rec.size());
     }
     // Client side: requests go out; broker side: they come in.

@@ -25,8 +25,8 @@ using sqltest::ReplayOptions;
 const conntrack::ProtocolDef kDef = protocol_def();
 
 // Feeds records as the kernel would, with the response record `cut_record` cut into calls of
-// the given sizes (the rest one call per record), each captured up to `capture` bytes with an
-// 8-byte tail (OBI_TAIL_LEN), then closes.
+// the given sizes (the rest one call per record), each captured up to `capture` bytes with a
+// tail (OBI_TAIL_LEN), then closes.
 class Calls {
 public:
     Calls(const std::vector<Record>& records, bool server_side, size_t capture, size_t cut_record,
@@ -85,7 +85,8 @@ private:
         c.ts_ns = ts_ += 1000;
         c.tid = 7;
         c.bytes = call.size();
-        c.captured = call.substr(0, std::min(call.size(), capture));
+        // As the tracker joins them: a head and tail that meet are the whole call.
+        c.captured = call.substr(0, capture + OBI_TAIL_LEN >= call.size() ? call.size() : capture);
         c.tail = call.substr(call.size() - std::min<size_t>(call.size(), OBI_TAIL_LEN));
         obi_trace_ctx k{};
         k.valid = 1;
@@ -137,23 +138,23 @@ void expect_session(const Calls& c, const std::string& code_after_2000, const st
 
 TEST(PostgresResponseEnd, ErrorAfterRowsInTheUncapturedMiddleOfOneCall)
 {
-    // One 40127-byte call: 2048 bytes captured, the ErrorResponse lies in the hole and only the
-    // last 8 bytes ("\0\0" + ReadyForQuery) are known: an error, its SQLSTATE is not in the tail.
+    // One 40127-byte call: 2048 bytes captured, the ErrorResponse lies past the head; the call's
+    // tail (OBI_TAIL_LEN bytes) holds its end: the SQLSTATE field and ReadyForQuery.
     for (bool server : {false, true}) {
         Calls c(error_after_rows(), server, 2048, big_answer(), {});
-        expect_session(c, "", server ? "server" : "client");
+        expect_session(c, "22012", server ? "server" : "client");
     }
 }
 
 TEST(PostgresResponseEnd, ErrorPartlyCapturedAtTheEndOfTheLastCall)
 {
     // The last call is 2088 bytes with 2048 captured: the ErrorResponse starts in the captured
-    // head (its length ends exactly at ReadyForQuery) and its first fields give the SQLSTATE.
+    // head and the tail holds the rest, so the whole call is known: SQLSTATE and message.
     size_t total = error_after_rows()[big_answer()].bytes.size();
     for (bool server : {false, true}) {
         Calls c(error_after_rows(), server, 2048, big_answer(), {total - 2088});
         expect_session(c, "22012", "partly captured");
-        EXPECT_EQ(c.sink.spans[1].error_message, "");  // "division by zero" was cut by the hole
+        EXPECT_EQ(c.sink.spans[1].error_message, "division by zero");
     }
 }
 
@@ -181,7 +182,7 @@ TEST(PostgresResponseEnd, ErrorAcrossACallBoundary)
     expect_session(b, "22012", "40-byte last call after a whole call");
     // ReadyForQuery itself cut between two calls.
     Calls z(error_after_rows(), false, 2048, big_answer(), {total - 3});
-    expect_session(z, "", "ReadyForQuery split");
+    expect_session(z, "22012", "ReadyForQuery split");  // the previous call's tail holds the code
 }
 
 TEST(PostgresResponseEnd, EveryLastCallSizeGivesTheError)
@@ -190,11 +191,11 @@ TEST(PostgresResponseEnd, EveryLastCallSizeGivesTheError)
     for (bool server : {false, true}) {
         for (size_t last = 1; last <= 2200; last++) {
             Calls c(error_after_rows(), server, 2048, big_answer(), {total - last});
-            // The code is known when its field lies in the last call with the previous call's
-            // 8-byte tail, and the last call is captured whole or far enough (its header at
-            // `last` - 72, then 26 bytes up to the end of "C22012\0").
-            bool code = last + OBI_TAIL_LEN >= kCodeFromEnd &&
-                        (last <= 2048 || last - kErrorAndReady + kCodeFromHeader <= 2048);
+            // The code is known when its field lies in bytes we have: the last call's captured head
+            // (its header at `last` - 72, then 26 bytes up to the end of "C22012\0") or its tail, or
+            // the previous call's tail. The tail (OBI_TAIL_LEN) reaches the field from the end.
+            bool in_head = last <= 2048 || last - kErrorAndReady + kCodeFromHeader <= 2048;
+            bool code = OBI_TAIL_LEN >= kCodeFromEnd || (last + OBI_TAIL_LEN >= kCodeFromEnd && in_head);
             expect_session(c, code ? "22012" : "", "last call " + std::to_string(last));
             if (::testing::Test::HasFailure()) return;
         }

@@ -276,12 +276,12 @@ private:
         ErrPacket e;
         if (tail_ends_result(c.tail, deprecate_eof())) {
             finish_front(c.ts_ns);
-        } else if (c.captured.size() == c.bytes && trailing_err(c.captured, e)) {
-            fail_front(e, c.ts_ns);  // the whole call is known: the ERR that ends it is read in full
+        } else if ((c.captured.size() == c.bytes && trailing_err(c.captured, e)) || trailing_err(c.tail, e)) {
+            fail_front(e, c.ts_ns);  // the ERR that ends the call is known in full (the whole call, or its tail)
         } else {
-            // Only the last bytes are known: if the answer ends here (the next command says so),
-            // text there is the end of an ERR's message.
-            lost_tail_err_ = tail_looks_like_err_text(c.tail);
+            // Only the end of a long message is known: if the answer ends here (the next command
+            // says so), text there is the end of an ERR's message.
+            lost_tail_err_ = tail_looks_like_err_text(c.tail.substr(c.tail.size() - std::min<size_t>(8, c.tail.size())));
             return;
         }
         resp_.resync_after_call();
