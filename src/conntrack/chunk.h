@@ -19,7 +19,7 @@ struct DataChunk {
     uint32_t tid = 0;
     uint64_t bytes = 0;        // bytes the call transferred
     std::string_view captured;  // the first captured.size() <= bytes of them
-    std::string_view tail;      // the last tail.size() (<= 8) bytes of the call, when known
+    std::string_view tail;      // the last tail.size() (<= OBI_TAIL_LEN) bytes of the call, when known
     const obi_trace_ctx* tctx = nullptr;  // the kernel's trace context on message starts
     // UDP (ConnInfo::udp): the call is one whole datagram, and this is its peer as the kernel
     // saw it, the destination of a send or the source of a receive (IPv6 or IPv4-mapped);

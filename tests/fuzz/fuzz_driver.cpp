@@ -69,7 +69,7 @@ void drive(const conntrack::ProtocolDef& def, const uint8_t* data, size_t size)
         c.tid = 7;
         c.bytes = len;
         c.captured = std::string_view(reinterpret_cast<const char*>(p + pos), hole ? len / 2 : len);
-        size_t tail = std::min<size_t>(len, 8);
+        size_t tail = std::min<size_t>(len, OBI_TAIL_LEN);
         c.tail = std::string_view(reinterpret_cast<const char*>(p + pos + len - tail), tail);
         handler->on_data(c);
         if (((seed >> 4) & 63) == 0) handler->on_gap();

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_view.h"
 #include "conntrack/trace_resolver.h"
 #include "protocols/dns/conn_handler.h"
 
@@ -61,6 +62,7 @@ struct Harness {
     }
 
     // One call; `peer` "a.b.c.d" (IPv4-mapped like the kernel's) or "" for an unknown peer.
+    bool tail = true;  // false: calls larger than the capture come without their end
     void call(Direction dir, std::string_view bytes, uint64_t ts, const std::string& peer = "", uint16_t port = 0,
               size_t captured = std::string::npos, bool msg_start = true, const obi_trace_ctx* tctx = nullptr)
     {
@@ -69,9 +71,7 @@ struct Harness {
         c.msg_start = msg_start;
         c.ts_ns = ts;
         c.tid = 77;
-        c.bytes = bytes.size();
-        c.captured = bytes.substr(0, std::min(captured, bytes.size()));
-        c.tail = bytes.substr(bytes.size() - std::min<size_t>(8, bytes.size()));
+        obi::testing::set_kernel_view(c, bytes, captured, tail ? OBI_TAIL_LEN : 0);
         c.tctx = tctx;
         c.datagram = conn.udp;
         if (!peer.empty()) {
@@ -346,6 +346,7 @@ TEST(DnsHandlerUdp, TracedServerTrafficIsNotALookup)
 TEST(DnsHandlerUdp, ResponseLargerThanTheCapture)
 {
     Harness h(true);
+    h.tail = false;  // a 95-byte response: with its tail the whole of it would be known
     std::string q = corpus_file("udp/dig_cname_alias.c2s.bin"), r = corpus_file("udp/dnsmasq_cname_alias.s2c.bin");
     h.call(Direction::Egress, q, 10, "127.0.0.1", 53);
     // Only the header, question, the CNAME and the first A record were captured.
@@ -464,6 +465,7 @@ TEST(DnsHandlerTcp, LostLengthResynchronisesAtTheNextBurst)
 {
     std::string q = corpus_file("dig_tcp_a_svc.c2s.bin"), r = corpus_file("dnsmasq_tcp_a_svc.s2c.bin");
     Harness h(false);
+    h.tail = false;  // the call's end is not known either
     h.call(Direction::Egress, q, 10);
     // Response and the next length prefix in one call, the prefix not captured.
     h.call(Direction::Ingress, r + r, 20, "", 0, r.size());

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_view.h"
 #include "protocols/mqtt/conn_handler.h"
 #include "protocols/mqtt/packet.h"
 
@@ -181,9 +182,7 @@ struct Conn {
         last = c.dir;
         c.ts_ns = ts += 1000;
         c.tid = 4;
-        c.bytes = data.size();
-        c.captured = data.substr(0, std::min(capture, data.size()));
-        c.tail = data.substr(data.size() - std::min<size_t>(8, data.size()));  // as the kernel copies it
+        obi::testing::set_kernel_view(c, data, capture);
         h->on_data(c);
     }
     void replay(const std::vector<Record>& recs, unsigned seed = 0)

@@ -1,5 +1,5 @@
 // PostgreSQL responses whose end is seen without following every message: an ErrorResponse
-// after thousands of rows (captured heads, 8-byte tails, call boundaries anywhere) and a FATAL
+// after thousands of rows (captured heads, tails, call boundaries anywhere) and a FATAL
 // ErrorResponse followed by the server closing the connection. Real bytes from PostgreSQL 15.18
 // and psycopg2 2.9.5 through tests/apps/tcp_recorder.py (tests/data/corpus/postgres/):
 //   postgres_error_after_rows.trace   SELECT n, 1/(id-(n+1)) FROM items ORDER BY id for n = 5 and
@@ -9,6 +9,7 @@
 //                                     DataRow, ErrorResponse FATAL 57P01, then the server closes
 #include <gtest/gtest.h>
 
+#include "kernel_view.h"
 #include "protocols/postgres/conn_handler.h"
 #include "protocols/postgres/messages.h"
 #include "sql_trace_replay.h"
@@ -84,10 +85,7 @@ private:
         c.msg_start = msg_start;
         c.ts_ns = ts_ += 1000;
         c.tid = 7;
-        c.bytes = call.size();
-        // As the tracker joins them: a head and tail that meet are the whole call.
-        c.captured = call.substr(0, capture + OBI_TAIL_LEN >= call.size() ? call.size() : capture);
-        c.tail = call.substr(call.size() - std::min<size_t>(call.size(), OBI_TAIL_LEN));
+        obi::testing::set_kernel_view(c, call, capture);
         obi_trace_ctx k{};
         k.valid = 1;
         k.trace_id[0] = 1;

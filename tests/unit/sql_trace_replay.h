@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_view.h"
 #include "conntrack/protocol.h"
 #include "conntrack/trace_resolver.h"
 
@@ -101,9 +102,7 @@ public:
         c.msg_start = msg_start;
         c.ts_ns = ts_ += 1000;
         c.tid = 7;
-        c.bytes = call.size();
-        c.captured = call.substr(0, std::min(call.size(), capture));
-        c.tail = call.substr(call.size() - std::min<size_t>(call.size(), 8));
+        obi::testing::set_kernel_view(c, call, capture);
         obi_trace_ctx k{};
         k.valid = 1;
         for (int i = 0; i < 8; i++) k.span_id[i] = static_cast<uint8_t>(ts_ >> (i * 3)) | 1;

@@ -50,7 +50,7 @@ ErrorFields error_fields(std::string_view body);
 
 // The message that ended right before a ReadyForQuery, judged from the few bytes known of a
 // response whose messages could not be followed (uncaptured holes): the first bytes of a call,
-// the bytes of the previous calls (when captured whole) and the call's last 8 bytes.
+// the bytes of the previous calls (when captured whole) and the call's tail (its last bytes).
 struct TrailingMessage {
     enum class Kind : uint8_t { Unknown, Other, Error } kind = Kind::Unknown;
     ErrorFields fields;  // an ErrorResponse's fields recovered (all empty when none were)
