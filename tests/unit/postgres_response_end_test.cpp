@@ -80,18 +80,7 @@ public:
 private:
     void feed(conntrack::Direction dir, bool msg_start, std::string_view call, size_t capture)
     {
-        conntrack::DataChunk c;
-        c.dir = dir;
-        c.msg_start = msg_start;
-        c.ts_ns = ts_ += 1000;
-        c.tid = 7;
-        obi::testing::set_kernel_view(c, call, capture);
-        obi_trace_ctx k{};
-        k.valid = 1;
-        k.trace_id[0] = 1;
-        for (int b = 0; b < 8; b++) k.span_id[b] = static_cast<uint8_t>(ts_ >> (b * 3)) | 1;
-        c.tctx = msg_start ? &k : nullptr;
-        handler->on_data(c);
+        sqltest::feed_call(*handler, ts_, dir, msg_start, call, capture);
     }
 
     conntrack::ConnInfo conn_;

@@ -52,6 +52,25 @@ struct ReplayOptions {
 };
 
 // Replays `records` through a fresh handler of `def` and returns what it emitted.
+// One call as the kernel delivers it (1 us after the previous one, on *ts): its head, tail, and a
+// fresh kernel trace context at a burst start.
+inline void feed_call(conntrack::ProtocolHandler& handler, uint64_t& ts, conntrack::Direction dir, bool msg_start,
+                      std::string_view call, size_t capture)
+{
+    conntrack::DataChunk c;
+    c.dir = dir;
+    c.msg_start = msg_start;
+    c.ts_ns = ts += 1000;
+    c.tid = 7;
+    obi::testing::set_kernel_view(c, call, capture);
+    obi_trace_ctx k{};
+    k.valid = 1;
+    for (int i = 0; i < 8; i++) k.span_id[i] = static_cast<uint8_t>(ts >> (i * 3)) | 1;
+    k.trace_id[0] = 1;
+    c.tctx = msg_start ? &k : nullptr;
+    handler.on_data(c);
+}
+
 class Replay {
 public:
     Replay(const conntrack::ProtocolDef& def, const std::vector<Record>& records, ReplayOptions opt = {})
@@ -97,18 +116,7 @@ public:
 
     void feed(conntrack::Direction dir, bool msg_start, std::string_view call, size_t capture)
     {
-        conntrack::DataChunk c;
-        c.dir = dir;
-        c.msg_start = msg_start;
-        c.ts_ns = ts_ += 1000;
-        c.tid = 7;
-        obi::testing::set_kernel_view(c, call, capture);
-        obi_trace_ctx k{};
-        k.valid = 1;
-        for (int i = 0; i < 8; i++) k.span_id[i] = static_cast<uint8_t>(ts_ >> (i * 3)) | 1;
-        k.trace_id[0] = 1;
-        c.tctx = msg_start ? &k : nullptr;
-        handler->on_data(c);
+        feed_call(*handler, ts_, dir, msg_start, call, capture);
     }
 
     conntrack::Detection detection = conntrack::Detection::No;
