@@ -4,11 +4,13 @@ redis-benchmark (by executable).
 
     sudo /usr/bin/python3 bench/redis_bench.py [--requests 200000] [--clients 50] [--pipeline 1]
                                                [--side server|client|both] [--rounds 2] [--pin]
+                                               [--agent PATH [--agent PATH2]]
 
 Prints, per side: the throughput ratio (requests/s with the agent / baseline, SET and GET together; bar >= 0.90)
 and the agent's CPU time (utime+stime from /proc, from before redis-benchmark until 1.5 s after it, so draining
 is included) per 10,000 Redis operations, and the agent's last counter line. Runs are interleaved
-baseline/agent to spread the machine's noise. Exit 1 when a ratio is below the bar.
+baseline/agent to spread the machine's noise. Exit 1 when a ratio is below the bar. Two --agent binaries are
+compared in the same interleaved rounds (an A/B of a change: the machine's noise moves both alike).
 """
 import argparse
 import os
@@ -50,7 +52,7 @@ def run_benchmark(port, args):
     return rps, ops
 
 
-def agent_run(args, port, side, work, index):
+def agent_run(args, binary, port, side, work, index):
     instrument = []
     if side in ("server", "both"):
         instrument.append({"open_ports": str(port)})
@@ -58,7 +60,7 @@ def agent_run(args, port, side, work, index):
         instrument.append({"exe_path": "*/redis-benchmark"})
     cfg = {"trace_printer": "counter", "discovery": {"instrument": instrument}}
     agent = harness.Agent(os.path.join(work, "agents"), config=cfg, name="agent-%s-%d" % (side, index),
-                          binary=args.agent)
+                          binary=binary)
     if args.pin:
         agent.argv = ["taskset", "-c", "0"] + agent.argv
     agent.start()
@@ -88,11 +90,11 @@ def main():
     ap.add_argument("--pipeline", type=int, default=1)
     ap.add_argument("--side", default="both", choices=["server", "client", "both"])
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--agent", default=harness.AGENT_BIN)
+    ap.add_argument("--agent", action="append", help="agent binary (default: the build's); twice for an A/B")
     ap.add_argument("--pin", action="store_true", help="diagnostic: redis-server and the agent on CPU 0, "
                     "redis-benchmark on CPU 1 (less noise; the agent's CPU then never competes with the traced client)")
     args = ap.parse_args()
-    args.agent = os.path.abspath(args.agent)
+    args.agent = [os.path.abspath(a) for a in (args.agent or [harness.AGENT_BIN])]
     work = os.path.join("/tmp", "obi-redis-bench-%d" % os.getpid())  # agent and server logs (kept)
     os.makedirs(work, exist_ok=True)
     srv = kv_servers.start_redis(launch.free_port(), work)
@@ -103,19 +105,23 @@ def main():
     try:
         run_benchmark(srv.port, argparse.Namespace(**{**vars(args), "requests": 20000}))  # warm-up
         for side in sides:
-            base, agent = [], []
+            base, runs = [], [[] for _ in args.agent]
             for i in range(args.rounds):
                 base.append(run_benchmark(srv.port, args)[0])
-                agent.append(agent_run(args, srv.port, side, work, i))
-            ratio = statistics.median(a["rps"] for a in agent) / statistics.median(base)
-            cpu = statistics.median(a["cpu_ms_per_10k"] for a in agent)
+                for binary, out in zip(args.agent, runs):
+                    out.append(agent_run(args, binary, srv.port, side, work, i))
             print("side=%s clients=%d pipeline=%d requests=%d x2" % (side, args.clients, args.pipeline, args.requests))
             print("  baseline rps: %s" % ", ".join("%.0f" % b for b in base))
-            print("  agent rps:    %s" % ", ".join("%.0f" % a["rps"] for a in agent))
-            print("  throughput ratio (median): %.3f (bar >= %.2f) %s" % (ratio, BAR, "ok" if ratio >= BAR else "BELOW"))
-            print("  agent CPU ms per 10k operations (median): %.1f" % cpu)
-            print("  agent counter: %s" % agent[-1]["counter"])
-            failed = failed or ratio < BAR
+            for binary, agent in zip(args.agent, runs):
+                ratio = statistics.median(a["rps"] for a in agent) / statistics.median(base)
+                cpu = statistics.median(a["cpu_ms_per_10k"] for a in agent)
+                if len(args.agent) > 1:
+                    print("  agent %s" % binary)
+                print("  agent rps:    %s" % ", ".join("%.0f" % a["rps"] for a in agent))
+                print("  throughput ratio (median): %.3f (bar >= %.2f) %s" % (ratio, BAR, "ok" if ratio >= BAR else "BELOW"))
+                print("  agent CPU ms per 10k operations (median): %.1f" % cpu)
+                print("  agent counter: %s" % agent[-1]["counter"])
+                failed = failed or ratio < BAR
     finally:
         srv.stop()
     return 1 if failed else 0

@@ -56,11 +56,10 @@ int BPF_PROG(obi_proc_fork, struct task_struct *parent, struct task_struct *chil
     if (child_pid != child_tgid) /* a new thread, not a new process */
         return 0;
     __u32 parent_tgid = BPF_CORE_READ(parent, tgid);
-    struct obi_pid_info *info = bpf_map_lookup_elem(&obi_pid_filter, &parent_tgid);
+    struct obi_pid_info *info = pids__find(parent_tgid);
     if (!info)
         return 0;
-    struct obi_pid_info copy = *info;
-    bpf_map_update_elem(&obi_pid_filter, &child_tgid, &copy, BPF_ANY);
+    pids__add(child_tgid, info->flags, false);
     proc__emit(OBI_EV_PROC_FORK, child_tgid, parent_tgid);
     return 0;
 }
@@ -69,11 +68,11 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(obi_proc_exit, struct task_struct *p)
 {
     __u32 tgid = BPF_CORE_READ(p, tgid);
-    if (!bpf_map_lookup_elem(&obi_pid_filter, &tgid))
+    if (!pids__find(tgid))
         return 0;
     if (BPF_CORE_READ(p, signal, live.counter) != 0) /* other threads still run */
         return 0;
-    bpf_map_delete_elem(&obi_pid_filter, &tgid);
+    pids__remove(tgid);
     bpf_map_delete_elem(&obi_proc_ctx, &tgid);
     proc__emit(OBI_EV_PROC_EXIT, tgid, 0);
     return 0;

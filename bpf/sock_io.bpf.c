@@ -43,8 +43,8 @@ static __always_inline __u32 sock_io__mmsg_index(__u64 vec, __u64 vlen, __s64 re
 
 static __always_inline int sock_io__on_call(struct sock *sk, int ret, __u32 dir)
 {
-    __u32 pid = bpf_get_current_pid_tgid() >> 32;
-    struct obi_pid_info *info = io__pid_info(pid);
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    struct obi_pid_info *info = io__pid_info(pid_tgid >> 32);
     if (likely(!info))
         return 0;
     /* A trusted BTF pointer: direct (CO-RE relocated) loads, no helper call per field. */
@@ -55,6 +55,7 @@ static __always_inline int sock_io__on_call(struct sock *sk, int ret, __u32 dir)
     args.a1 = regs->si;
     args.a2 = regs->dx;
     args.proc_flags = info->flags;
+    args.pid_tgid = pid_tgid;
     if (args.nr == OBI_NR_SENDMMSG || args.nr == OBI_NR_RECVMMSG)
         args.mmsg_idx = sock_io__mmsg_index(args.a1, args.a2, ret);
     if (ret <= 0) /* nothing moved (EAGAIN of a non-blocking socket, an error, EOF) */

@@ -98,7 +98,7 @@ int BPF_KRETPROBE(obi_ssl_ret, int ret)
         stats__inc(OBI_STAT_TLS_UNTIED);
         return 0;
     }
-    struct obi_io_args args = {.nr = read ? OBI_NR_READ : OBI_NR_WRITE, .a1 = buf};
+    struct obi_io_args args = {.nr = read ? OBI_NR_READ : OBI_NR_WRITE, .a1 = buf, .pid_tgid = pid_tgid};
     struct obi_pid_info *info = io__pid_info(pid_tgid >> 32);
     args.proc_flags = info ? info->flags : 0; /* OBI_PID_SERVES: its client calls may have a parent */
     return io__handle((const struct sock *)sock_id, read ? OBI_DIR_INGRESS : OBI_DIR_EGRESS, n, &args,

@@ -64,6 +64,7 @@ static __always_inline int sys_io__exit(struct trace_event_raw_sys_exit *ctx)
         return 0;
     struct obi_pending_call call = *p;
     bpf_map_delete_elem(&obi_pending, &pid_tgid);
+    call.args.pid_tgid = pid_tgid;
     long ret = ctx->ret;
     if (ret <= 0)
         return 0;

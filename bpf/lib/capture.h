@@ -11,6 +11,7 @@ struct obi_io_args {
     __u64 nr;       /* syscall number */
     __u64 a1;       /* buffer, iovec array, msghdr or mmsghdr vector */
     __u64 a2;       /* length, iovec count or vector length */
+    __u64 pid_tgid; /* the calling thread (bpf_get_current_pid_tgid) */
     __u32 mmsg_idx;   /* message index inside a sendmmsg/recvmmsg vector */
     __u32 proc_flags; /* the process's obi_pid_info flags */
 };

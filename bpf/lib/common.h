@@ -40,5 +40,6 @@ const volatile __u32 obi_wakeup_bytes = 65536; /* wake user space once this much
 const volatile __u32 obi_query_bytes = 4096;
 const volatile __u32 obi_agent_pid = 0;          /* never traced */
 const volatile bool obi_trace_new_execs = false; /* trace every new exec until discovery decides */
+const volatile __u32 obi_pid_slot_mask = OBI_PID_SLOTS_MAX - 1; /* slots of obi_pid_slots - 1 */
 
 #endif

@@ -9,7 +9,7 @@
 
 static __always_inline struct obi_pid_info *io__pid_info(__u32 pid)
 {
-    return bpf_map_lookup_elem(&obi_pid_filter, &pid);
+    return pids__find(pid);
 }
 
 static __always_inline bool io__pid_traced(__u32 pid)
@@ -190,7 +190,7 @@ OBI_IO_CALL_ATTR int io__handle_call(__u64 sk_addr, __u32 dir, __s64 ret, const 
     const struct sock *sk = (const struct sock *)sk_addr;
     if (ret <= 0 || sk == NULL || args == NULL)
         return 0;
-    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    __u64 pid_tgid = args->pid_tgid;
     __u32 pid = pid_tgid >> 32;
     bool created = false;
     struct obi_conn_state *st = conn__get(sk, pid, &created);

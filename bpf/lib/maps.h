@@ -5,15 +5,7 @@
 #define OBI_BPF_MAPS_H
 
 #include "common.h"
-
-/* Processes whose sockets are traced, keyed by thread group id (root pid namespace).
- * Written by user space (discovery) and by the fork handler. */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 16384);
-    __type(key, __u32);
-    __type(value, struct obi_pid_info);
-} obi_pid_filter SEC(".maps");
+#include "pids.h"
 
 /* Listening TCP ports per network namespace (value: number of listening sockets):
  * a connection whose local port is listed is the server side. */
@@ -35,8 +27,7 @@ struct {
 
 static __always_inline void maps__trace_provisionally(__u32 pid)
 {
-    struct obi_pid_info info = {.flags = OBI_PID_PROVISIONAL};
-    bpf_map_update_elem(&obi_pid_filter, &pid, &info, BPF_NOEXIST);
+    pids__add(pid, OBI_PID_PROVISIONAL, true);
 }
 
 /* Process and connection lifecycle events (rare; woken per event). */

@@ -161,10 +161,18 @@ enum obi_pid_flags {
     /* The flags the kernel learns; user space keeps them when it rewrites an entry. */
     OBI_PID_KERNEL_LEARNT = OBI_PID_SSL_CALLS | OBI_PID_SERVES,
 };
+/* A traced process: a slot of obi_pid_slots (indexed by the tgid's low bits) or, when
+ * another traced process holds its slot, an entry of obi_pid_filter (bpf/lib/pids.h). */
 struct obi_pid_info {
     __u32 flags; /* enum obi_pid_flags */
-    __u32 _pad;
+    __u32 tgid;  /* slots: the owner, 0 when free; OBI_PID_SLOT_SHARED: see obi_pid_filter */
 };
+/* Slots of the pid table: a power of two. 512 KiB; pid_max is 32768 on most hosts, so
+ * there no two processes share a slot. */
+#define OBI_PID_SLOTS_MAX 65536
+/* In a slot's tgid: some process with this slot lives in obi_pid_filter. Never a tgid bit
+ * (PID_MAX_LIMIT is 2^22). */
+#define OBI_PID_SLOT_SHARED 0x80000000u
 
 struct obi_listen_key {
     __u32 netns; /* network namespace inode */

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "app/capture_loop.h"
@@ -78,6 +79,8 @@ int Agent::run()
     // event), and never more than a quarter of the ring.
     topts.wakeup_bytes = std::clamp<uint32_t>(cfg_.ebpf.wakeup_len * 512u, 4096u, topts.ringbuf_size / 4);
     topts.agent_pid = static_cast<uint32_t>(getpid());
+    // Testing only: a smaller traced-process table, so that processes share its slots.
+    if (const char* slots = std::getenv("OBI_TEST_PID_SLOTS")) topts.pid_slots = static_cast<uint32_t>(std::strtoul(slots, nullptr, 10));
     std::vector<std::pair<uint16_t, uint16_t>> selected_ports;
     for (const auto& sel : cfg_.discovery.instrument) {
         if (!sel.open_ports) topts.trace_new_execs = true;  // it can match at exec time

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <span>
 
+#include <sys/mman.h>
+
 #include "ebpf/ssl_probes.h"
 #include "obi_events.h"
 #include "proc.skel.h"
@@ -28,7 +30,7 @@ std::string errno_text(int err)
     return std::string(strerror(err)) + " (errno " + std::to_string(err) + ")";
 }
 
-const char* const kProcShared[] = {"obi_pid_filter", "obi_listen_ports", "obi_ctrl_events", "obi_data_events",
+const char* const kProcShared[] = {"obi_pid_slots", "obi_pid_filter", "obi_listen_ports", "obi_ctrl_events", "obi_data_events",
                                    "obi_stats", "obi_proc_ctx", "obi_port_select"};
 // Maps of the I/O backend the TLS object uses too: connection state, thread context, SSL ties.
 const char* const kIoShared[] = {"obi_conns", "obi_thread_ctx", "obi_ssl_calls", "obi_ssl_socks", "obi_ssl_threads"};
@@ -53,10 +55,38 @@ void set_data_path_rodata(Rodata& ro, const TracerOptions& opts)
     ro.obi_capture_size = opts.capture_size;
     ro.obi_wakeup_bytes = opts.wakeup_bytes;
     ro.obi_agent_pid = opts.agent_pid;
+    ro.obi_pid_slot_mask = opts.pid_slots - 1;
     // Each CPU looks at the ring's fill every wakeup / (2 x CPUs) bytes it emits (bpf/lib/io.h).
     int cpus = libbpf_num_possible_cpus();
     ro.obi_query_bytes = std::max<uint32_t>(opts.wakeup_bytes / (2u * static_cast<uint32_t>(cpus > 0 ? cpus : 1)), 1u);
 }
+
+// The overflow of the traced-process table: the kernel's obi_pid_filter hash map.
+class BpfPidOverflow : public PidOverflow {
+public:
+    explicit BpfPidOverflow(int fd) : fd_(fd) {}
+    bool lookup(uint32_t pid, obi_pid_info* out) const override { return bpf_map_lookup_elem(fd_, &pid, out) == 0; }
+    bool update(uint32_t pid, const obi_pid_info& info) override
+    {
+        return bpf_map_update_elem(fd_, &pid, &info, BPF_ANY) == 0;
+    }
+    void erase(uint32_t pid) override { bpf_map_delete_elem(fd_, &pid); }
+    std::vector<uint32_t> keys() const override
+    {
+        std::vector<uint32_t> out;
+        uint32_t key = 0, next = 0;
+        const uint32_t* prev = nullptr;
+        while (bpf_map_get_next_key(fd_, prev, &next) == 0) {
+            out.push_back(next);
+            key = next;
+            prev = &key;
+        }
+        return out;
+    }
+
+private:
+    int fd_;
+};
 
 }  // namespace
 
@@ -115,6 +145,13 @@ bool Tracer::load(std::string* error)
     bpf_map__set_max_entries(proc_->maps.obi_data_events, opts_.ringbuf_size);
     proc_->rodata->obi_agent_pid = opts_.agent_pid;
     proc_->rodata->obi_trace_new_execs = opts_.trace_new_execs;
+    if (opts_.pid_slots == 0 || opts_.pid_slots > OBI_PID_SLOTS_MAX || (opts_.pid_slots & (opts_.pid_slots - 1))) {
+        *error = "internal: the traced-process table needs a power of two of slots up to " +
+                 std::to_string(OBI_PID_SLOTS_MAX) + ", not " + std::to_string(opts_.pid_slots);
+        return false;
+    }
+    bpf_map__set_max_entries(proc_->maps.obi_pid_slots, opts_.pid_slots);
+    proc_->rodata->obi_pid_slot_mask = opts_.pid_slots - 1;
     if (int err = obi_proc::load(proc_)) {
         *error = "cannot load the process tracker into the kernel: " + errno_text(err) +
                  " (run with OTEL_EBPF_LOG_LEVEL=DEBUG for the verifier log)";
@@ -124,7 +161,15 @@ bool Tracer::load(std::string* error)
         *error = "cannot attach the process tracker: " + errno_text(err);
         return false;
     }
-    pid_filter_fd_ = bpf_map__fd(proc_->maps.obi_pid_filter);
+    pid_slots_len_ = static_cast<size_t>(opts_.pid_slots) * sizeof(obi_pid_info);
+    void* slots = mmap(nullptr, pid_slots_len_, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(proc_->maps.obi_pid_slots), 0);
+    if (slots == MAP_FAILED) {
+        *error = "cannot map the traced-process table into memory: " + errno_text(errno);
+        return false;
+    }
+    pid_slots_map_ = slots;
+    pid_overflow_ = std::make_unique<BpfPidOverflow>(bpf_map__fd(proc_->maps.obi_pid_filter));
+    pids_ = std::make_unique<PidTable>(std::span(static_cast<obi_pid_info*>(slots), opts_.pid_slots), *pid_overflow_);
     listen_fd_ = bpf_map__fd(proc_->maps.obi_listen_ports);
     stats_fd_ = bpf_map__fd(proc_->maps.obi_stats);
     return load_io(error);
@@ -189,6 +234,8 @@ Tracer::~Tracer()
     if (ssl_) obi_ssl::destroy(ssl_);
     if (sock_) obi_sock_io::destroy(sock_);
     if (sys_) obi_syscall_io::destroy(sys_);
+    pids_.reset();
+    if (pid_slots_map_) munmap(pid_slots_map_, pid_slots_len_);
     if (proc_) obi_proc::destroy(proc_);
 }
 
@@ -197,26 +244,15 @@ bpf_object* Tracer::io_object() const { return sock_ ? sock_->obj : (sys_ ? sys_
 int Tracer::data_ringbuf_fd() const { return bpf_map__fd(proc_->maps.obi_data_events); }
 int Tracer::ctrl_ringbuf_fd() const { return bpf_map__fd(proc_->maps.obi_ctrl_events); }
 
-bool Tracer::trace_pid(uint32_t pid)
-{
-    // Confirmed: no longer provisional. What the kernel learnt about it (SSL calls, serving) stays.
-    obi_pid_info info{};
-    if (bpf_map_lookup_elem(pid_filter_fd_, &pid, &info) == 0) info.flags &= OBI_PID_KERNEL_LEARNT;
-    else info = obi_pid_info{};
-    return bpf_map_update_elem(pid_filter_fd_, &pid, &info, BPF_ANY) == 0;
-}
+bool Tracer::trace_pid(uint32_t pid) { return pids_->add(pid); }
 
 void Tracer::untrace_pid(uint32_t pid)
 {
-    bpf_map_delete_elem(pid_filter_fd_, &pid);
+    pids_->remove(pid);
     bpf_map_delete_elem(bpf_map__fd(proc_->maps.obi_proc_ctx), &pid);
 }
 
-bool Tracer::is_traced(uint32_t pid) const
-{
-    obi_pid_info info{};
-    return bpf_map_lookup_elem(pid_filter_fd_, &pid, &info) == 0;
-}
+bool Tracer::is_traced(uint32_t pid) const { return pids_->contains(pid); }
 
 void Tracer::add_listen_port(uint32_t netns, uint16_t port)
 {
@@ -237,18 +273,7 @@ void Tracer::select_ports(const std::vector<std::pair<uint16_t, uint16_t>>& rang
         for (uint32_t port = lo; port <= hi; port++) bpf_map_update_elem(fd, &port, &one, BPF_ANY);
 }
 
-std::vector<uint32_t> Tracer::kernel_pids() const
-{
-    std::vector<uint32_t> out;
-    uint32_t key = 0, next = 0;
-    const uint32_t* prev = nullptr;
-    while (bpf_map_get_next_key(pid_filter_fd_, prev, &next) == 0) {
-        out.push_back(next);
-        key = next;
-        prev = &key;
-    }
-    return out;
-}
+std::vector<uint32_t> Tracer::kernel_pids() const { return pids_->pids(); }
 
 KernelStats Tracer::read_stats() const
 {

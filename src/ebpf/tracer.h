@@ -12,6 +12,7 @@
 
 #include "obi_events.h"
 #include "ebpf/kernel_check.h"
+#include "ebpf/pid_table.h"
 
 struct obi_proc;
 struct obi_sock_io;
@@ -39,6 +40,9 @@ struct TracerOptions {
     // Trace every new exec provisionally until discovery decides (when some selector can
     // match a process at exec time, i.e. does not need a listening port).
     bool trace_new_execs = false;
+    // Slots of the kernel's traced-process table (a power of two, at most OBI_PID_SLOTS_MAX).
+    // Fewer only in tests, to make processes share slots.
+    uint32_t pid_slots = OBI_PID_SLOTS_MAX;
 };
 
 struct KernelStats {
@@ -93,7 +97,10 @@ private:
     obi_syscall_io* sys_ = nullptr;
     obi_ssl* ssl_ = nullptr;
     std::unique_ptr<SslProbes> ssl_probes_;
-    int pid_filter_fd_ = -1;
+    std::unique_ptr<PidOverflow> pid_overflow_;
+    std::unique_ptr<PidTable> pids_;
+    void* pid_slots_map_ = nullptr;  // the mmap of obi_pid_slots
+    size_t pid_slots_len_ = 0;
     int listen_fd_ = -1;
     int stats_fd_ = -1;
     int ncpus_ = 1;

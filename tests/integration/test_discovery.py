@@ -125,6 +125,42 @@ def test_processes_that_exit_at_once_keep_their_spans(agent_factory, apps, c_cli
     assert "0 dropped" in agent.stderr(), agent.stderr()[-2000:]
 
 
+def test_processes_sharing_table_slots(agent_factory, server_factory, c_client, work_dir):
+    """The kernel's traced-process table holds a process in the slot of its pid's low bits, and one whose slot is
+    taken in a hash map beside it. With a one-slot table (a test-only setting) every traced process but one is in
+    the hash map and every untraced one is looked up there: a traced server, 20 short-lived traced clients added by
+    the kernel at exec and removed at exit, and an untraced client of the same server all come out right."""
+    brief_dir = os.path.join(work_dir, "slots-bin")
+    os.makedirs(brief_dir, exist_ok=True)
+    exe = os.path.join(brief_dir, "obi-slot-client")
+    shutil.copy2(c_client, exe)
+    port = launch.free_port()
+    agent = agent_factory(env={"OBI_TEST_PID_SLOTS": "1"}, config={
+        "trace_printer": "json",
+        "discovery": {"instrument": [{"exe_path": "*/obi-slot-*"}, {"open_ports": str(port)}]}})
+    srv = server_factory("python", port=port, name="slots-python")
+    poll_until_span(agent, port)
+    since = agent.mark()
+    runs = 20
+    for i in range(runs):
+        p = subprocess.run([exe, "127.0.0.1", str(port), "/slot/%d" % i], capture_output=True, text=True,
+                           timeout=20, env=launch.clean_env())
+        assert p.returncode == 0, p.stdout + p.stderr
+    untraced = subprocess.run([c_client, "127.0.0.1", str(port), "/untraced"], capture_output=True, text=True,
+                              timeout=20, env=launch.clean_env())
+    assert untraced.returncode == 0, untraced.stdout + untraced.stderr
+    url = "http://127.0.0.1:%d/slot/" % port
+    clients = agent.wait_for_exact_spans(harness.client_span_pred(url_prefix=url), runs, since=since,
+                                         describe="one client span per short-lived process")
+    assert len({harness.span_pid(s) for s in clients}) == runs
+    servers = agent.wait_for_exact_spans(harness.server_span_pred(port), runs + 1, since=since,
+                                         describe="the server's spans of every request, the untraced one's too")
+    assert {harness.span_pid(s) for s in servers} == {srv.pid}
+    assert not agent.spans.matching(harness.client_span_pred(url_full="http://127.0.0.1:%d/untraced" % port), since)
+    agent.stop()
+    assert "0 dropped" in agent.stderr(), agent.stderr()[-2000:]
+
+
 @pytest.fixture(scope="module")
 def env_servers(apps):
     named = apps.start("python", name="env-my-svc", env={
