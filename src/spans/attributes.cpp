@@ -42,10 +42,9 @@ void db_common(const Span& s, std::vector<Attribute>& a)
     if (!s.statement.empty()) a.push_back({"db.query.text", s.statement});  // opt-in: see QueryStage
     server_endpoint(s, a);
     if (!s.is_client()) a.push_back({"client.address", s.client_address()});
-    if (s.error && !s.error_code.empty()) {
-        a.push_back({"db.response.status_code", s.error_code});
-        a.push_back({"error.type", s.error_code});
-    }
+    if (s.error && !s.server_code.empty()) a.push_back({"db.response.status_code", s.server_code});
+    else if (s.error && !s.error_code.empty()) a.push_back({"db.response.status_code", s.error_code});
+    if (s.error && !s.error_code.empty()) a.push_back({"error.type", s.error_code});
 }
 
 }  // namespace

@@ -78,6 +78,7 @@ struct Span {
     std::string db_namespace;   // db.namespace: database name, Redis DB index
     std::string statement;      // db.query.text: sanitised unless the user asked for raw text
     std::string error_code;     // db.response.status_code / error.type: SQLSTATE, Redis error prefix, Mongo code
+    std::string server_code;    // db.response.status_code when it is not error_code: MySQL's error number
     std::string error_message;  // the server's error text (status message, when allowed)
     bool error = false;         // the protocol reported an error for this operation
     std::string client_id;      // messaging.client.id

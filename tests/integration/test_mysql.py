@@ -1,6 +1,7 @@
 """MySQL/MariaDB spans from a real MariaDB 10.11 server (started here with mariadb-install-db + mariadbd on a free
 port) and real clients: the mariadb CLI (text protocol), pymysql, node mysql2 (prepared statements: the binary
-protocol). The agent traces the server by its port (SQLServer spans) and the CLI by executable (SQLClient spans).
+protocol), mysqlclient (python3-mysqldb; skipped when not installed). The agent traces the server by its port
+(SQLServer spans) and the CLI by executable (SQLClient spans).
 obi-compat 3.2-3.4, 4.2."""
 import json
 import os
@@ -102,7 +103,8 @@ def test_cli_error(agent, maria):
         s = agent.spans.wait_for_spans(lambda s: s.get("type") == kind and s.get("name") == "SELECT nosuchtable",
                                        since=mark)[0]
         assert s["statusCode"] == "STATUS_CODE_ERROR"
-        assert sattr(s, "db.response.status_code") == "42S02" and sattr(s, "error.type") == "42S02"
+        # the server's error number, and the SQLSTATE as the error type (OBI, obi-compat.md 3.3)
+        assert sattr(s, "db.response.status_code") == "1146" and sattr(s, "error.type") == "42S02"
 
 
 def test_pymysql(agent, maria):
@@ -144,7 +146,7 @@ def test_node_mysql2_prepared(agent, maria):
     assert [s["name"] for s in got] == ["SELECT contacts"] * 3 + ["SELECT missing_table", "SELECT items"]
     for s in got[:3]:  # COM_STMT_EXECUTE resolved to the COM_STMT_PREPARE text
         check_db_attrs(s, maria, "SELECT", "contacts", server_side=True)
-    assert got[3]["statusCode"] == "STATUS_CODE_ERROR" and sattr(got[3], "db.response.status_code") == "42S02"
+    assert got[3]["statusCode"] == "STATUS_CODE_ERROR" and sattr(got[3], "db.response.status_code") == "1146"
 
 
 def test_metrics_count_operations(agent, maria, prom_port):
@@ -204,3 +206,92 @@ def test_error_after_many_rows(agent, maria):
         assert s["statusCode"] == "STATUS_CODE_ERROR", s
         assert sattr(s, "error.type") == "21000", s
     assert got[3]["statusCode"] != "STATUS_CODE_ERROR"
+
+
+def test_use_statement_sets_namespace(agent, maria):
+    """`USE db` sent as a COM_QUERY (pymysql, mysqlclient; the CLI sends COM_INIT_DB) changes db.namespace once
+    the server answers OK."""
+    import pymysql
+    conn = pymysql.connect(host="127.0.0.1", port=maria.port, user="app", password="secret", database="shop",
+                           autocommit=True)
+    local_port = conn._sock.getsockname()[1]
+    mark = agent.spans.mark()
+    cur = conn.cursor()
+    cur.execute("SELECT id FROM contacts WHERE id = 1")
+    cur.execute("USE information_schema")
+    cur.execute("SELECT count(*) FROM tables")
+    with pytest.raises(pymysql.MySQLError):
+        cur.execute("USE nosuchdb")
+    cur.execute("SELECT count(*) FROM columns")
+    conn.close()
+    agent.spans.wait_for_spans(lambda s: s.get("type") == "SQLServer" and s.get("peerPort") == str(local_port)
+                               and s.get("name") == "SELECT columns", since=mark)
+    got = [(s["name"], sattr(s, "db.namespace")) for s in server_spans(agent, maria, mark, local_port)]
+    assert got == [("SELECT contacts", "shop"), ("USE", "information_schema"), ("SELECT tables", "information_schema"),
+                   ("USE", "information_schema"), ("SELECT columns", "information_schema")]
+
+
+def test_mysqlclient_multi_statements_callproc_executemany(agent, maria):
+    """mysqlclient (libmariadb, python3-mysqldb): a multi-statement COM_QUERY is one span named by its first
+    statement; callproc is SET + CALL; executemany is one multi-row INSERT."""
+    MySQLdb = pytest.importorskip("MySQLdb")
+    from MySQLdb.constants import CLIENT
+    conn = MySQLdb.connect(host="127.0.0.1", port=maria.port, user="app", password="secret", database="shop",
+                           client_flag=CLIENT.MULTI_STATEMENTS, autocommit=True)
+    cur = conn.cursor()
+    cur.execute("DROP PROCEDURE IF EXISTS one_contact")
+    cur.execute("CREATE PROCEDURE one_contact(IN x INT) BEGIN SELECT * FROM contacts WHERE id = x; END")
+    mark = agent.spans.mark()
+    cur.execute("SELECT 1 FROM contacts; UPDATE items SET qty = qty WHERE id = 1")
+    while cur.nextset():
+        pass
+    cur.callproc("one_contact", (1,))
+    while cur.nextset():
+        pass
+    cur.executemany("INSERT INTO items(label, qty) VALUES (%s, %s)", [("m1", 1), ("m2", 2)])
+    with pytest.raises(MySQLdb.MySQLError):
+        cur.execute("SELECT * FROM nosuch")
+    cur.execute("SELECT id FROM items WHERE id = 2")
+    cur.fetchall()
+    conn.close()
+    agent.spans.wait_for_spans(lambda s: s.get("type") == "SQLServer" and s.get("name") == "SELECT items",
+                               since=mark, timeout=15)
+    got = [s for s in server_spans(agent, maria, mark) if s["name"] in
+           ("SELECT contacts", "SET", "CALL", "INSERT items", "SELECT nosuch", "SELECT items")]
+    assert [s["name"] for s in got] == ["SELECT contacts", "SET", "CALL", "INSERT items", "SELECT nosuch",
+                                        "SELECT items"], [s["name"] for s in got]
+    assert got[4]["statusCode"] == "STATUS_CODE_ERROR" and sattr(got[4], "error.type") == "42S02"
+    assert all(sattr(s, "db.namespace") == "shop" for s in got)
+
+
+CHANGE_USER_JS = """
+const mysql = require('mysql2/promise');
+const [port] = process.argv.slice(2);
+(async () => {
+  const opts = { host: '127.0.0.1', port: Number(port), user: 'app', password: 'secret' };
+  const c = await mysql.createConnection({ ...opts, database: 'shop' });
+  console.log(JSON.stringify({ localPort: c.connection.stream.localPort }));
+  await c.query('SELECT id FROM contacts WHERE id = 1');
+  await c.changeUser({ ...opts, database: 'information_schema' });
+  await c.query('SELECT count(*) FROM tables');
+  await c.end();
+  console.log('done');
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+
+def test_change_user_sets_namespace(agent, maria, tmp_path):
+    """COM_CHANGE_USER with a database (node mysql2 connection.changeUser) changes db.namespace once the server
+    answers OK."""
+    sql_servers.ensure_node_clients()
+    script = tmp_path / "change_user.js"
+    script.write_text(CHANGE_USER_JS)
+    mark = agent.spans.mark()
+    out = subprocess.run(["node", str(script), str(maria.port)], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, NODE_PATH=os.path.join(sql_servers.NODE_DIR, "node_modules")))
+    assert out.returncode == 0 and out.stdout.rstrip().endswith("done"), out.stdout + out.stderr
+    port = json.loads(out.stdout.splitlines()[0])["localPort"]
+    agent.spans.wait_for_spans(lambda s: s.get("type") == "SQLServer" and s.get("peerPort") == str(port)
+                               and s.get("name") == "SELECT tables", since=mark, timeout=15)
+    got = [(s["name"], sattr(s, "db.namespace")) for s in server_spans(agent, maria, mark, port)]
+    assert got == [("SELECT contacts", "shop"), ("SELECT tables", "information_schema")], got

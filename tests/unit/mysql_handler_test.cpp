@@ -72,7 +72,8 @@ TEST(MysqlHandler, ErrorPacket)
     ASSERT_EQ(spans.size(), 1u);
     EXPECT_TRUE(spans[0].error);
     EXPECT_EQ(spans[0].status_code(), StatusCode::Error);
-    EXPECT_EQ(spans[0].error_code, "42S02");
+    EXPECT_EQ(spans[0].error_code, "42S02");  // error.type: the SQLSTATE
+    EXPECT_EQ(spans[0].server_code, "1146");  // db.response.status_code: the server's error number
     EXPECT_EQ(spans[0].error_message, "Table 'shop.nosuchtable' doesn't exist");
     EXPECT_EQ(spans[0].name(), "SELECT nosuchtable");
 }
@@ -112,6 +113,74 @@ TEST(MysqlHandler, InitDbSetsNamespace)
     ASSERT_EQ(spans.size(), 2u);
     EXPECT_EQ(spans[0].db_namespace, "");
     EXPECT_EQ(spans[1].db_namespace, "shop");  // COM_INIT_DB answered OK
+}
+
+TEST(MysqlHandler, UseStatementSetsNamespace)
+{
+    // mysqlclient's `cursor.execute("USE mysql")` is a COM_QUERY, not COM_INIT_DB.
+    auto records = load_trace("mysql/cli_select.trace");
+    records.resize(3);  // greeting, handshake response (database shop), OK
+    std::string ok = packet(1, std::string("\x00\x00\x00\x02\x00\x00\x00", 7));
+    records.push_back({true, packet(0, "\x03USE `mysql` ;")});
+    records.push_back({false, ok});
+    records.push_back({true, packet(0, "\x03SELECT 1 FROM user")});
+    records.push_back({false, ok});
+    records.push_back({true, packet(0, "\x03use nosuch")});  // refused: the namespace stays
+    records.push_back({false, packet(1, std::string("\xff\x19\x04#42000Unknown database 'nosuch'", 30))});
+    records.push_back({true, packet(0, "\x03SELECT 2 FROM user")});
+    records.push_back({false, ok});
+    Replay r(kDef, records);
+    ASSERT_EQ(r.sink.spans.size(), 4u) << ::testing::PrintToString(names(r.sink.spans));
+    EXPECT_EQ(r.sink.spans[0].db_namespace, "mysql");
+    EXPECT_EQ(r.sink.spans[1].db_namespace, "mysql");
+    EXPECT_TRUE(r.sink.spans[2].error);
+    EXPECT_EQ(r.sink.spans[3].db_namespace, "mysql");
+}
+
+TEST(MysqlHandler, ChangeUserSetsNamespace)
+{
+    // node mysql's connection.changeUser({database}): COM_CHANGE_USER names the new database.
+    auto records = load_trace("mysql/cli_select.trace");
+    records.resize(3);  // greeting, handshake response (database shop), OK
+    std::string ok = packet(1, std::string("\x00\x00\x00\x02\x00\x00\x00", 7));
+    std::string auth(20, 'a');
+    std::string change = std::string("\x11root\0\x14", 7) + auth + std::string("mysql\0\x21\x00", 8) +
+                         std::string("mysql_native_password\0", 22);
+    records.push_back({true, packet(0, change)});
+    records.push_back({false, packet(1, std::string("\x00\x00\x00\x02\x00\x00\x00", 7))});
+    records.push_back({true, packet(0, "\x03SELECT 1 FROM db")});
+    records.push_back({false, ok});
+    std::string refused = std::string("\x11root\0\x14", 7) + auth + std::string("nosuch\0\x21\x00", 9);
+    records.push_back({true, packet(0, refused)});
+    records.push_back({false, packet(1, std::string("\xff\x19\x04#42000Unknown database 'nosuch'", 30))});
+    records.push_back({true, packet(0, "\x03SELECT 2 FROM db")});
+    records.push_back({false, ok});
+    Replay r(kDef, records);
+    ASSERT_EQ(r.sink.spans.size(), 2u) << ::testing::PrintToString(names(r.sink.spans));
+    EXPECT_EQ(r.sink.spans[0].db_namespace, "mysql");
+    EXPECT_EQ(r.sink.spans[1].db_namespace, "mysql");  // the refused change kept it
+}
+
+TEST(MysqlPackets, ChangeUserDatabase)
+{
+    std::string_view db;
+    std::string with_db = std::string("\x11u\0\x02xy", 6) + std::string("shop\0", 5);
+    EXPECT_TRUE(parse_change_user_database(with_db, kClientSecureConnection, db));
+    EXPECT_EQ(db, "shop");
+    EXPECT_TRUE(parse_change_user_database(std::string("\x11u\0pw\0\0", 7), 0, db));  // old auth, no database
+    EXPECT_EQ(db, "");
+    EXPECT_FALSE(parse_change_user_database(with_db.substr(0, 7), kClientSecureConnection, db));  // cut
+    EXPECT_FALSE(parse_change_user_database(std::string("\x11u\0\x09xy", 5), kClientSecureConnection, db));
+}
+
+TEST(MysqlPackets, UseStatementDb)
+{
+    EXPECT_EQ(use_statement_db("USE shop"), "shop");
+    EXPECT_EQ(use_statement_db("  use\t`my db`;\n"), "my db");
+    EXPECT_EQ(use_statement_db("USE shop; SELECT 1"), "");
+    EXPECT_EQ(use_statement_db("USER x"), "");
+    EXPECT_EQ(use_statement_db("USE"), "");
+    EXPECT_EQ(use_statement_db("SELECT 1"), "");
 }
 
 TEST(MysqlHandler, Pymysql)

@@ -96,6 +96,12 @@ TEST(SpanModel, SqlNameAndAttributes)  // acceptance example 9
     a = attrs(s);
     EXPECT_EQ(str(a, "db.response.status_code"), "42P01");
     EXPECT_EQ(str(a, "error.type"), "42P01");
+    s.db_system = "mysql";  // MySQL: the server's error number, and the SQLSTATE as the error type
+    s.error_code = "42S02";
+    s.server_code = "1146";
+    a = attrs(s);
+    EXPECT_EQ(str(a, "db.response.status_code"), "1146");
+    EXPECT_EQ(str(a, "error.type"), "42S02");
     s.type = SpanType::SQLServer;
     EXPECT_EQ(s.kind(), SpanKind::Server);
     EXPECT_NE(str(attrs(s), "client.address"), "<absent>");

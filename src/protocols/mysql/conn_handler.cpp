@@ -51,7 +51,7 @@ struct Pending {
     uint32_t prepare_columns = 0;
     bool span = false;  // this command becomes a span (query, execute; a prepare only on error)
     uint64_t prepare_serial = 0;  // a prepare: its number; an execute of id -1: the prepare it runs
-    std::string init_db;
+    std::string init_db;  // COM_INIT_DB or a USE statement: the database once the server says OK
     sql::SqlCall call;
 };
 
@@ -173,7 +173,9 @@ private:
         case kComStmtPrepare: {
             Pending& q = push(cmd, cmd == kComQuery ? Await::Result : Await::PrepareOk, f);
             q.span = cmd == kComQuery;
-            sql::assign_statement(q.call.text, query_text(p.substr(1), cmd == kComQuery));
+            std::string_view text = query_text(p.substr(1), cmd == kComQuery);
+            sql::assign_statement(q.call.text, text);
+            if (cmd == kComQuery) sql::assign_statement(q.init_db, use_statement_db(text), 256);  // USE db
             if (cmd == kComStmtPrepare) {
                 q.prepare_serial = ++prepare_serial_;
                 last_prepare_text_ = q.call.text;
@@ -209,7 +211,13 @@ private:
         case kComFieldList: push(cmd, Await::FieldList, f); return;
         case kComStatistics: push(cmd, Await::Single, f); return;
         case kComStmtFetch: push(cmd, Await::Rows, f); return;
-        case kComChangeUser: phase_ = Phase::Auth; return;
+        case kComChangeUser: {
+            std::string_view db;
+            change_user_ = parse_change_user_database(p, caps_, db);
+            if (change_user_) sql::assign_statement(change_user_db_, db, 256);
+            phase_ = Phase::Auth;
+            return;
+        }
         case kComPing:
         case kComStmtReset:
         case kComResetConnection:
@@ -311,7 +319,11 @@ private:
         }
         case Phase::HandshakeResponse: return;  // an ERR instead of a greeting: the connection closes
         case Phase::Auth:
-            if (first == 0x00 || first == 0xff) phase_ = Phase::Command;  // authenticated (or refused)
+            if (first == 0x00 || first == 0xff) {  // authenticated (or refused)
+                if (first == 0x00 && change_user_) db_namespace_ = change_user_db_;
+                change_user_ = false;
+                phase_ = Phase::Command;
+            }
             return;
         case Phase::Command: break;
         }
@@ -338,6 +350,7 @@ private:
         case Await::Result:
             if (first == 0x00 && f.len >= 7) {
                 if (ok_status(p, status) && (status & kServerMoreResultsExist)) return;  // another result follows
+                if (!q.init_db.empty()) db_namespace_ = q.init_db;  // USE db succeeded
                 return finish_front(f.end_ts);
             }
             if (first == 0xff) return on_err(f);
@@ -455,6 +468,7 @@ private:
         q.call.error = true;
         if (!e.sqlstate.empty()) sql::assign_statement(q.call.error_code, e.sqlstate, 16);
         else q.call.error_code = std::to_string(e.code);
+        q.call.server_code = std::to_string(e.code);  // db.response.status_code: the error number (1146)
         sql::assign_statement(q.call.error_message, e.message, 512);
         if (q.cmd == kComStmtPrepare) failed_prepare_serial_ = q.prepare_serial;
         finish_front(end_ns);
@@ -508,6 +522,8 @@ private:
     bool resp_seen_since_request_ = false;
     bool lost_tail_err_ = false;  // lost in a result set whose last call so far ends in text
     uint64_t prepare_serial_ = 0, failed_prepare_serial_ = 0;
+    bool change_user_ = false;     // a COM_CHANGE_USER awaits its OK ...
+    std::string change_user_db_;   // ... which switches to this database
     std::string last_prepare_text_;  // the latest COM_STMT_PREPARE's text (statement id -1)
     uint64_t resp_last_ts_ = 0;
     std::string db_namespace_;

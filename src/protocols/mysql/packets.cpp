@@ -1,6 +1,8 @@
 // MySQL packet decoding and burst classification (see packets.h).
 #include "protocols/mysql/packets.h"
 
+#include <cctype>
+
 #include "protocols/sql/statement.h"
 
 namespace obi::mysql {
@@ -265,6 +267,48 @@ BurstKind classify_burst(std::string_view s)
     if (seq == 0) return classify_command(s);
     if (seq == 1) return classify_response(s);
     return BurstKind::None;
+}
+
+bool parse_change_user_database(std::string_view p, uint32_t caps, std::string_view& db)
+{
+    size_t user_end = p.find('\0', 1);
+    if (p.empty() || user_end == std::string_view::npos) return false;
+    size_t pos = user_end + 1;
+    if (caps & kClientSecureConnection) {
+        if (pos >= p.size()) return false;
+        pos += 1 + static_cast<uint8_t>(p[pos]);
+    } else {
+        size_t auth_end = p.find('\0', pos);
+        if (auth_end == std::string_view::npos) return false;
+        pos = auth_end + 1;
+    }
+    size_t db_end = pos < p.size() ? p.find('\0', pos) : std::string_view::npos;
+    if (db_end == std::string_view::npos) return false;
+    db = p.substr(pos, db_end - pos);
+    return true;
+}
+
+std::string_view use_statement_db(std::string_view sql)
+{
+    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    auto trim = [&](std::string_view t) {
+        while (!t.empty() && space(t.front())) t.remove_prefix(1);
+        while (!t.empty() && (space(t.back()) || t.back() == ';')) t.remove_suffix(1);
+        return t;
+    };
+    sql = trim(sql);
+    if (sql.size() < 5 || !space(sql[3])) return {};
+    for (size_t i = 0; i < 3; i++)
+        if ((sql[i] | 0x20) != "use"[i]) return {};
+    std::string_view db = trim(sql.substr(4));
+    if (db.size() >= 2 && db.front() == '`') {
+        if (db.back() != '`') return {};
+        db = db.substr(1, db.size() - 2);
+        return db.find('`') == std::string_view::npos ? db : std::string_view{};
+    }
+    for (char c : db)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$')) return {};
+    return db;
 }
 
 }  // namespace obi::mysql

@@ -90,6 +90,14 @@ bool trailing_err(std::string_view call, ErrPacket& out);
 // only the call's last bytes are known.
 bool tail_looks_like_err_text(std::string_view tail);
 
+// COM_CHANGE_USER (0x11, user, auth response, database, ...): the database it asks for ("" for
+// none); false when the payload is cut before the database ends.
+bool parse_change_user_database(std::string_view payload, uint32_t caps, std::string_view& db);
+
+// The database a `USE db` statement (COM_QUERY text) switches to, without backticks; "" when the
+// text is not one single USE statement.
+std::string_view use_statement_db(std::string_view sql);
+
 enum class BurstKind : uint8_t {
     None,
     NeedMore,

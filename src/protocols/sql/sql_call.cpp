@@ -43,6 +43,7 @@ void emit_sql_span(const conntrack::HandlerEnv& env, bool server_side, std::stri
     sp.statement = std::move(call.text);
     sp.error = call.error;
     sp.error_code = std::move(call.error_code);
+    sp.server_code = std::move(call.server_code);
     sp.error_message = std::move(call.error_message);
     conntrack::set_endpoints(sp, conn, server_side);
     conntrack::emit_span(env, std::move(sp), call.ctx, call.start_ns, end_ns, call.tid);

@@ -18,6 +18,7 @@ struct SqlCall {
     conntrack::SpanContext ctx;
     bool error = false;
     std::string error_code;     // SQLSTATE (or MySQL's error number when no state was sent)
+    std::string server_code;    // the server's own code when it is not the SQLSTATE (MySQL's error number)
     std::string error_message;  // the server's text
 };
 
