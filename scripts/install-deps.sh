@@ -11,7 +11,7 @@ BUILD_PKGS=(cmake ninja-build pkg-config g++ clang-19 llvm-19 bpftool libbpf-dev
 TEST_PKGS=(python3-minimal python3-pytest nginx curl wrk golang-go gcc procps iproute2 prometheus openssl libclang-rt-19-dev
   nghttp2-client nghttp2-server python3-h2 python3-grpcio python3-protobuf python3-grpc-tools
   golang-google-grpc-dev golang-goprotobuf-dev golang-google-protobuf-dev
-  postgresql python3-psycopg2 mariadb-server mariadb-client python3-pymysql python3-mysqldb
+  postgresql python3-psycopg2 mariadb-server mariadb-client python3-pymysql python3-mysqldb python3-asyncpg python3-psycopg
   redis-server redis-tools python3-redis mosquitto mosquitto-clients python3-paho-mqtt
   kcat python3-kafka python3-confluent-kafka python3-pymongo python3-mockupdb
   dnsmasq-base bind9-dnsutils python3-dnspython socat netcat-openbsd)

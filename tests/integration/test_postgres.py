@@ -305,3 +305,75 @@ def test_terminate_backend_fatal_error(agent, pg):
     client = psql_pid_spans(agent, mark, "SELECT")
     assert client[0]["statusCode"] == "STATUS_CODE_ERROR"
     assert sattr(client[0], "error.type") == "57P01"
+
+
+def test_asyncpg_prepared_statements_and_prepare_error(agent, pg):
+    # asyncpg (python3-asyncpg): named statements prepared with Parse+Describe+Flush, then
+    # Bind/Execute/Sync; executemany; a transaction; a failing prepare (the ErrorResponse comes
+    # before the Sync) must still give its ERROR span; binary COPY.
+    import asyncio
+    import asyncpg
+
+    async def scenario():
+        c = await asyncpg.connect(host="127.0.0.1", port=pg.port, user="postgres", database="shop")
+        port = c._transport.get_extra_info("sockname")[1]
+        await c.execute("CREATE TEMP TABLE apg(id int primary key, v text)")
+        await c.execute("INSERT INTO apg VALUES ($1, $2)", 1, "a")
+        assert await c.fetchval("SELECT v FROM apg WHERE id = $1", 1) == "a"
+        await c.executemany("INSERT INTO apg VALUES ($1, $2)", [(2, "b"), (3, "c")])
+        async with c.transaction():
+            await c.execute("UPDATE apg SET v = 'z' WHERE id = 2")
+        with pytest.raises(asyncpg.PostgresError):
+            await c.fetch("SELECT * FROM apg_missing")
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await c.execute("INSERT INTO apg VALUES ($1, $2)", 1, "dup")
+        await c.copy_records_to_table("apg", records=[(10, "x")])
+        await c.execute("DELETE FROM apg")
+        await c.close()
+        return port
+
+    mark = agent.spans.mark()
+    port = asyncio.run(scenario())
+    want = ["CREATE apg", "INSERT apg", "SELECT apg", "INSERT apg", "INSERT apg", "BEGIN", "UPDATE apg", "COMMIT",
+            "SELECT apg_missing", "INSERT apg", "COPY apg", "DELETE apg"]
+    agent.spans.wait_for_spans(lambda s: s.get("type") == "SQLServer" and s.get("peerPort") == str(port)
+                               and s.get("name") == "DELETE apg", since=mark)
+    got = server_spans(agent, pg, mark, port)
+    assert [s["name"] for s in got] == want
+    errors = {i: sattr(s, "db.response.status_code") for i, s in enumerate(got) if s["statusCode"] == "STATUS_CODE_ERROR"}
+    assert errors == {8: "42P01", 9: "23505"}
+
+
+def test_psycopg3_prepare_and_pipeline(agent, pg):
+    # psycopg 3 (python3-psycopg): server-side prepared statements (prepare=True), pipeline mode,
+    # an error inside a pipeline (the statements after it are skipped by the server: no span).
+    import psycopg
+
+    conn = psycopg.connect(host="127.0.0.1", port=pg.port, user="postgres", dbname="shop", autocommit=True)
+    local_port = socket.fromfd(conn.fileno(), socket.AF_INET, socket.SOCK_STREAM).getsockname()[1]
+    mark = agent.spans.mark()
+    cur = conn.cursor()
+    cur.execute("CREATE TEMP TABLE pg3(id int primary key, v text)")
+    for _ in range(2):
+        cur.execute("SELECT name FROM accounting.contacts WHERE id = %s", (1,), prepare=True)
+        assert cur.fetchall() == [("Ann",)]
+    cur.executemany("INSERT INTO pg3 VALUES (%s, %s)", [(1, "a"), (2, "b")])
+    with conn.pipeline():
+        cur.execute("UPDATE pg3 SET v = 'q' WHERE id = %s", (1,))
+        cur.execute("SELECT count(*) FROM pg3")
+    with pytest.raises(psycopg.Error):
+        with conn.pipeline():
+            cur.execute("UPDATE pg3 SET v = 'r' WHERE id = %s", (2,))
+            cur.execute("SELECT * FROM pg3_missing")
+            cur.execute("DELETE FROM pg3 WHERE id = %s", (2,))
+    cur.execute("DELETE FROM pg3")
+    conn.close()
+    want = ["CREATE pg3", "SELECT accounting.contacts", "SELECT accounting.contacts", "INSERT pg3", "INSERT pg3",
+            "UPDATE pg3", "SELECT pg3", "UPDATE pg3", "SELECT pg3_missing", "DELETE pg3"]
+    agent.spans.wait_for_spans(lambda s: s.get("type") == "SQLServer" and s.get("peerPort") == str(local_port)
+                               and s.get("name") == "DELETE pg3", since=mark)
+    got = server_spans(agent, pg, mark, local_port)
+    assert [s["name"] for s in got] == want
+    errors = {i: sattr(s, "db.response.status_code") for i, s in enumerate(got) if s["statusCode"] == "STATUS_CODE_ERROR"}
+    assert errors == {8: "42P01"}
+    assert got[-1]["statusCode"] == "STATUS_CODE_UNSET"

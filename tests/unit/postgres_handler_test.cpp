@@ -302,6 +302,28 @@ TEST(PostgresHandler, SslAcceptedStopsParsing)
     EXPECT_EQ(r.counters.parse_errors, 0u);
 }
 
+TEST(PostgresHandler, AsyncpgPrepareErrorBeforeSync)
+{
+    // asyncpg prepares with Parse + Describe + Flush: the ErrorResponse comes before any Sync
+    // (then Sync, ReadyForQuery). The failed statement still gets its span, and only one.
+    for (bool server_side : {false, true}) {
+        ReplayOptions opt;
+        opt.server_side = server_side;
+        Replay r(kDef, load_trace("postgres/asyncpg_prepare_error.trace"), opt);
+        ASSERT_EQ(r.sink.spans.size(), 2u) << server_side;
+        const Span& s = r.sink.spans[0];
+        EXPECT_EQ(s.name(), "SELECT apg_missing");
+        EXPECT_TRUE(s.error);
+        EXPECT_EQ(s.status_code(), StatusCode::Error);
+        EXPECT_EQ(s.error_code, "42P01");
+        EXPECT_EQ(s.error_message, "relation \"apg_missing\" does not exist");
+        EXPECT_EQ(s.statement, "SELECT * FROM apg_missing");
+        EXPECT_EQ(r.sink.spans[1].name(), "SELECT");
+        EXPECT_FALSE(r.sink.spans[1].error);
+        EXPECT_EQ(r.counters.orphan_responses, 0u);
+    }
+}
+
 TEST(PostgresHandler, StatementCacheIsBounded)
 {
     // 5000 named statements never closed: the handler keeps at most its cache's worth.

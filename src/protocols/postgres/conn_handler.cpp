@@ -382,11 +382,22 @@ private:
 
     void on_error(const sql::Frame& f)
     {
+        ErrorFields e = error_fields(f.body);
+        if (pending_.empty() && group_active_ && ready_seen_) {
+            // Parse/Bind/Describe + Flush (asyncpg's prepare): the error answers the group
+            // before its Sync; the Sync that follows gets no span of its own.
+            group_.error = true;
+            sql::assign_statement(group_.error_code, e.sqlstate, 16);
+            sql::assign_statement(group_.error_message, e.message, 512);
+            sql::emit_sql_span(env_, server_side_, "postgresql", db_namespace_, std::move(group_), f.end_ts);
+            group_ = sql::SqlCall();
+            group_active_ = false;
+            return;
+        }
         if (pending_.empty()) {
             if (ready_seen_) env_.counters->orphan_responses++;
             return;
         }
-        ErrorFields e = error_fields(f.body);
         Pending& p = pending_.front();
         if (p.kind == Kind::Other) return;
         if (!p.call.error) {
