@@ -102,6 +102,36 @@ def test_errors(agent, server):
     assert dup["statusCode"] == "STATUS_CODE_ERROR" and sattr(dup, "error.type") == "11000"
 
 
+def test_cursors_bulk_and_write_concern_errors(agent, server):
+    """A cursor drained by getMore and closed by killCursors (both named after the find's collection), a
+    bulk_write (one span per command), findAndModify, createIndexes, and a
+    writeConcernError (ERROR with its code)."""
+    mark = agent.spans.mark()
+    c = client(server)
+    cur = c.shop.cursor.find({}, batch_size=1)
+    next(cur)
+    next(cur)
+    cur.close()
+    c.shop.items.bulk_write([pymongo.InsertOne({"a": 1}), pymongo.UpdateOne({"a": 1}, {"$set": {"b": 2}}),
+                             pymongo.DeleteOne({"a": 3})])
+    c.shop.items.find_one_and_update({"a": 1}, {"$inc": {"b": 1}})
+    c.shop.items.create_index("a")
+    with pytest.raises(pymongo.errors.WriteConcernError):
+        c.shop.wce.insert_one({"x": 1})
+    c.close()
+    last = agent.spans.wait_for_spans(lambda s: s.get("type") == "MongoClient" and s.get("name") == "insert wce",
+                                      since=mark)[0]
+    want = ["find cursor", "getMore cursor", "killCursors cursor", "insert items", "update items", "delete items",
+            "findAndModify items", "createIndexes items", "insert wce"]
+    got = [s for s in mongo_spans(agent, server, mark) if s["name"] in want]
+    assert [s["name"] for s in got] == want
+    for s in got:
+        assert sattr(s, "db.system.name") == "mongodb" and sattr(s, "db.namespace") == "shop"
+        assert sattr(s, "db.operation.name") + " " + sattr(s, "db.collection.name") == s["name"]
+        assert s["statusCode"] == ("STATUS_CODE_ERROR" if s["name"] == "insert wce" else "STATUS_CODE_UNSET")
+    assert sattr(last, "db.response.status_code") == "64"
+
+
 def test_metrics(agent, server, prom_port):
     c = client(server)
     for _ in range(3):

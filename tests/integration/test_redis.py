@@ -341,6 +341,20 @@ def test_monitor_mode_does_not_desync(agent, server):
     assert [s["name"] for s in mon_server] == ["MONITOR"]
 
 
+def test_pipe_mode_with_inline_commands(agent, server):
+    """redis-cli --pipe fed inline `SET k v` lines: one write of 50 commands, more than the bytes in which
+    detection may see only words memcached shares. Each SET is a span on both sides, then the ECHO marker."""
+    mark = agent.spans.mark()
+    data = "".join("SET pipe:%d %d\r\n" % (i, i) for i in range(50)).encode()
+    p = subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], input=data, capture_output=True, timeout=20)
+    assert b"replies: 50" in p.stdout, p.stdout
+    echo = agent.spans.wait_for_spans(lambda s: s.get("type") == "RedisServer" and s.get("name") == "ECHO"
+                                      and s.get("hostPort") == str(server.port), since=mark)[0]
+    srv = of_type(agent, server, "RedisServer", mark, peer_port=echo["peerPort"])
+    assert [s["name"] for s in srv] == ["SET"] * 50 + ["ECHO"], [s["name"] for s in srv]
+    assert all(s["statusCode"] == "STATUS_CODE_UNSET" for s in srv)
+
+
 def test_resp3_replies(agent, server):
     """Every RESP3 reply type from the real server (DEBUG PROTOCOL <type>), incl. attribute and push, on a raw
     socket of this (traced) process; and redis-cli -3 with maps, sets, doubles, nulls and verbatim strings."""

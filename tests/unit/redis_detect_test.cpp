@@ -97,6 +97,8 @@ TEST(RedisDetect, OtherProtocolsAreNot)
         "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",           // HTTP/2 preface
         "get foo\r\n",                                 // memcached text
         "set foo 0 0 3\r\nbar\r\n",
+        "set foo 0 -1 3 noreply\r\nbar\r\n",
+        "SET foo 1 0 3\r\nbar\r\n",
         "incr counter 5\r\n",
         "quit\r\n",
         "NICK bob\r\nUSER bob 0 * :Bob\r\n",          // IRC
@@ -116,6 +118,18 @@ TEST(RedisDetect, OtherProtocolsAreNot)
         std::string("\x10\x10\x00\x04MQTT\x04\x02\x00\x3c", 12),
     };
     for (const auto& o : others) EXPECT_NE(redis::detect(o, Direction::Egress, cl), Detection::Yes) << o;
+}
+
+// redis-cli --pipe with inline input: a burst of `SET key value` lines (more than the 256 bytes
+// that shared words may fill) is Redis from its first line, as memcached's set needs 5-6 words.
+TEST(RedisDetect, InlineSetPipeIsRedis)
+{
+    const ConnInfo sv = conn(OBI_ROLE_SERVER);
+    std::string pipe;
+    for (int i = 0; i < 50; i++) pipe += "SET mk" + std::to_string(i) + " " + std::to_string(i) + "\r\n";
+    EXPECT_EQ(redis::detect(head(pipe), Direction::Ingress, sv), Detection::Yes);
+    EXPECT_EQ(redis::detect("set k v EX 10\r\n", Direction::Ingress, sv), Detection::Yes);
+    EXPECT_EQ(redis::detect("SET k 0 0 1 x y\r\n", Direction::Ingress, sv), Detection::Yes);
 }
 
 }  // namespace

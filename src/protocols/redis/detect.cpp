@@ -55,6 +55,34 @@ Detection detect_command(std::string_view s)
     return Detection::Yes;
 }
 
+// An inline SET that memcached's `set <key> <flags> <exptime> <bytes> [noreply]` cannot be:
+// not 5 or 6 words, or a flags/exptime/bytes word that is not a number (redis-cli --pipe input).
+bool redis_only_set(std::string_view cmd, std::string_view line)
+{
+    if (cmd.size() != 3 || std::tolower(static_cast<unsigned char>(cmd[0])) != 's' ||
+        std::tolower(static_cast<unsigned char>(cmd[1])) != 'e' || std::tolower(static_cast<unsigned char>(cmd[2])) != 't')
+        return false;
+    std::string_view words[7];
+    size_t n = 0, pos = 0;
+    while (pos < line.size() && n < 7) {
+        pos = line.find_first_not_of(" \t", pos);
+        if (pos == std::string_view::npos) break;
+        size_t end = line.find_first_of(" \t", pos);
+        if (end == std::string_view::npos) end = line.size();
+        words[n++] = line.substr(pos, end - pos);
+        pos = end;
+    }
+    if (n != 5 && n != 6) return n >= 3;  // SET key value [options]; fewer words is an error reply
+    for (size_t i = 2; i < 5; i++) {
+        std::string_view w = words[i];
+        if (i == 3 && !w.empty() && w[0] == '-') w.remove_prefix(1);
+        if (w.empty()) return true;
+        for (char c : w)
+            if (c < '0' || c > '9') return true;
+    }
+    return false;
+}
+
 // Lines of inline commands: Yes at the first complete line whose command is one Redis knows and
 // no other text protocol uses; lines of shared words (PING, GET ...) alone are not enough.
 Detection detect_inline(std::string_view s)
@@ -79,7 +107,7 @@ Detection detect_inline(std::string_view s)
             if (c == ':' && prev == ' ') return Detection::No;  // IRC-style ":trailing" arguments
             prev = c;
         }
-        if (inline_detectable(cmd)) return Detection::Yes;
+        if (inline_detectable(cmd) || redis_only_set(cmd, line)) return Detection::Yes;
         pos = eol + 1;
     }
     return s.size() < kMaxInlineDetect ? Detection::NeedMore : Detection::No;
