@@ -3,7 +3,7 @@
 redis-benchmark (by executable).
 
     sudo /usr/bin/python3 bench/redis_bench.py [--requests 200000] [--clients 50] [--pipeline 1]
-                                               [--side server|client|both] [--rounds 2] [--pin]
+                                               [--side server|client|both|none] [--rounds 2] [--pin]
                                                [--agent PATH [--agent PATH2]]
 
 Prints, per side: the throughput ratio (requests/s with the agent / baseline, SET and GET together; bar >= 0.90)
@@ -11,6 +11,8 @@ and the agent's CPU time (utime+stime from /proc, from before redis-benchmark un
 is included) per 10,000 Redis operations, and the agent's last counter line. Runs are interleaved
 baseline/agent to spread the machine's noise. Exit 1 when a ratio is below the bar. Two --agent binaries are
 compared in the same interleaved rounds (an A/B of a change: the machine's noise moves both alike).
+--side none runs the agent tracing neither (a selector that matches nothing): what every untraced process on the
+host pays for the agent's presence (each socket call still runs the kernel programs, which only look it up).
 """
 import argparse
 import os
@@ -58,6 +60,8 @@ def agent_run(args, binary, port, side, work, index):
         instrument.append({"open_ports": str(port)})
     if side in ("client", "both"):
         instrument.append({"exe_path": "*/redis-benchmark"})
+    if side == "none":
+        instrument.append({"exe_path": "*/obi-bench-selects-nothing"})
     cfg = {"trace_printer": "counter", "discovery": {"instrument": instrument}}
     agent = harness.Agent(os.path.join(work, "agents"), config=cfg, name="agent-%s-%d" % (side, index),
                           binary=binary)
@@ -88,7 +92,7 @@ def main():
     ap.add_argument("--requests", type=int, default=200000, help="per test (SET and GET)")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--pipeline", type=int, default=1)
-    ap.add_argument("--side", default="both", choices=["server", "client", "both"])
+    ap.add_argument("--side", default="both", choices=["server", "client", "both", "none"])
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--agent", action="append", help="agent binary (default: the build's); twice for an A/B")
     ap.add_argument("--pin", action="store_true", help="diagnostic: redis-server and the agent on CPU 0, "
