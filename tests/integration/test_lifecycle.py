@@ -31,6 +31,32 @@ def bpf_map_keys(name):
     return keys
 
 
+def _value_bytes(value):
+    """A map value dumped by bpftool: raw hex bytes, or BTF-formatted fields of struct obi_pid_info."""
+    if isinstance(value, list):
+        return bytes(int(b, 16) for b in value)
+    return int(value["flags"]).to_bytes(4, "little") + int(value["tgid"]).to_bytes(4, "little")
+
+
+def traced_pids():
+    """The processes the kernel traces: the owners of the slots of obi_pid_slots (bpf/lib/pids.h; the high bit of
+    an owner marks a shared slot) and the keys of obi_pid_filter, the processes whose slot another one holds."""
+    pids = set(bpf_map_keys("obi_pid_filter"))
+    for m in harness._bpftool_json("map", "show") or []:
+        if m.get("name") != "obi_pid_slots":
+            continue
+        for entry in harness._bpftool_json("map", "dump", "id", str(m["id"])) or []:
+            value = entry.get("value")
+            if value is None and isinstance(entry.get("formatted"), dict):
+                value = entry["formatted"].get("value")
+            if value is None:
+                continue
+            owner = int.from_bytes(_value_bytes(value)[4:8], "little") & 0x7FFFFFFF
+            if owner:
+                pids.add(owner)
+    return pids
+
+
 def test_new_process_traced_within_one_second(agent_factory, server_factory):
     """The first request one second after the process started already produces a span (port and exe)."""
     port = launch.free_port()
@@ -81,12 +107,12 @@ def test_exited_process_is_removed_from_kernel_maps(agent_factory, server_factor
     agent = agent_factory(env={"OTEL_EBPF_OPEN_PORT": str(port), **FAST})
     srv = server_factory("python", port=port, name="exits")
     agent.warm_up(port)
-    assert srv.pid in bpf_map_keys("obi_pid_filter")
+    assert srv.pid in traced_pids()
     srv.stop()
     deadline = time.monotonic() + 5
-    while srv.pid in bpf_map_keys("obi_pid_filter") and time.monotonic() < deadline:
+    while srv.pid in traced_pids() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert srv.pid not in bpf_map_keys("obi_pid_filter")
+    assert srv.pid not in traced_pids()
     assert srv.pid not in bpf_map_keys("obi_proc_ctx")
 
 
