@@ -35,6 +35,17 @@ std::string packet(uint8_t seq, std::string payload)
     return p + payload;
 }
 
+// cli_select.trace up to its login OK (database shop): a session to append commands to.
+std::vector<Record> logged_in_session()
+{
+    auto records = load_trace("mysql/cli_select.trace");
+    records.resize(3);  // greeting, handshake response, OK
+    return records;
+}
+
+const std::string kOkPacket = packet(1, std::string("\x00\x00\x00\x02\x00\x00\x00", 7));
+const std::string kUnknownDbErr = packet(1, std::string("\xff\x19\x04#42000Unknown database 'nosuch'", 30));
+
 TEST(MysqlHandler, QueryClientSide)
 {
     Replay r(kDef, load_trace("mysql/cli_select.trace"));
@@ -118,15 +129,14 @@ TEST(MysqlHandler, InitDbSetsNamespace)
 TEST(MysqlHandler, UseStatementSetsNamespace)
 {
     // mysqlclient's `cursor.execute("USE mysql")` is a COM_QUERY, not COM_INIT_DB.
-    auto records = load_trace("mysql/cli_select.trace");
-    records.resize(3);  // greeting, handshake response (database shop), OK
-    std::string ok = packet(1, std::string("\x00\x00\x00\x02\x00\x00\x00", 7));
+    auto records = logged_in_session();
+    const std::string& ok = kOkPacket;
     records.push_back({true, packet(0, "\x03USE `mysql` ;")});
     records.push_back({false, ok});
     records.push_back({true, packet(0, "\x03SELECT 1 FROM user")});
     records.push_back({false, ok});
     records.push_back({true, packet(0, "\x03use nosuch")});  // refused: the namespace stays
-    records.push_back({false, packet(1, std::string("\xff\x19\x04#42000Unknown database 'nosuch'", 30))});
+    records.push_back({false, kUnknownDbErr});
     records.push_back({true, packet(0, "\x03SELECT 2 FROM user")});
     records.push_back({false, ok});
     Replay r(kDef, records);
@@ -140,19 +150,18 @@ TEST(MysqlHandler, UseStatementSetsNamespace)
 TEST(MysqlHandler, ChangeUserSetsNamespace)
 {
     // node mysql's connection.changeUser({database}): COM_CHANGE_USER names the new database.
-    auto records = load_trace("mysql/cli_select.trace");
-    records.resize(3);  // greeting, handshake response (database shop), OK
-    std::string ok = packet(1, std::string("\x00\x00\x00\x02\x00\x00\x00", 7));
+    auto records = logged_in_session();
+    const std::string& ok = kOkPacket;
     std::string auth(20, 'a');
     std::string change = std::string("\x11root\0\x14", 7) + auth + std::string("mysql\0\x21\x00", 8) +
                          std::string("mysql_native_password\0", 22);
     records.push_back({true, packet(0, change)});
-    records.push_back({false, packet(1, std::string("\x00\x00\x00\x02\x00\x00\x00", 7))});
+    records.push_back({false, ok});
     records.push_back({true, packet(0, "\x03SELECT 1 FROM db")});
     records.push_back({false, ok});
     std::string refused = std::string("\x11root\0\x14", 7) + auth + std::string("nosuch\0\x21\x00", 9);
     records.push_back({true, packet(0, refused)});
-    records.push_back({false, packet(1, std::string("\xff\x19\x04#42000Unknown database 'nosuch'", 30))});
+    records.push_back({false, kUnknownDbErr});
     records.push_back({true, packet(0, "\x03SELECT 2 FROM db")});
     records.push_back({false, ok});
     Replay r(kDef, records);
